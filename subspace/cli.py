@@ -1,0 +1,197 @@
+"""Command line entry points; every Snakemake rule is one of these commands.
+
+Rules pass structured settings as JSON strings (``--spec``), so what a job ran with is visible in
+its shell command and in Snakemake's provenance records.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from .errors import InputError
+
+log = logging.getLogger("subspace")
+
+
+def cmd_demo(a):
+    from . import demo
+    spec = json.loads(a.spec)
+    if a.kind == "humor":
+        truth = demo.make_humor(a.root, spec, a.seed)
+    else:
+        truth = demo.make_mimic(a.root, spec, json.loads(a.targets), a.seed)
+    log.info("demo written to %s; planted dims per feature: %s", a.root,
+             {k: len(v) for k, v in truth.items()})
+
+
+def cmd_store(a):
+    from . import data, store
+    spec = json.loads(a.spec)
+    if spec["layout"] == "humor":
+        emb = data.read_humor(spec["partition_file"], spec["label_dir"], spec["feature_dir"], a.feature)
+    else:
+        emb = data.read_mimic(spec["partition_file"], spec["label_file"], spec["feature_dir"], a.feature,
+                              spec["targets"])
+    emb.attrs.update({"task": a.task, "feature": a.feature, "encoder": spec.get("encoder", a.feature),
+                      "targets": spec["targets"], "source": str(Path(spec["feature_dir"]) / a.feature),
+                      "config_hash": store.config_hash(spec)})
+    store.write_embeddings(a.out, emb)
+    counts = {p: int((emb.partitions == p).sum()) for p in ("train", "devel", "test")}
+    log.info("%s/%s: %d samples %s, dim %d -> %s", a.task, a.feature, len(emb.sample_ids), counts, emb.dim, a.out)
+
+
+def cmd_train(a):
+    from . import store, train
+    from .atomic import read_json
+    spec = json.loads(a.spec)
+    emb = store.read_embeddings(a.embeddings)
+    dims = None
+    if a.selection:
+        dims = read_json(a.selection)["kept"]
+        log.info("reduced decoder on %d of %d dimensions from %s", len(dims), emb.dim, a.selection)
+    cfg = train.TrainConfig(task_type=spec["task_type"], seed=a.seed, **spec["train"])
+    record = train.run(emb, spec["decoder"], cfg, a.out_dir, dims=dims, targets=spec["targets"],
+                       threads=a.threads)
+    log.info("seed %d: devel %s %.4f, %d parameters, %.2f s training", a.seed, record["metric"],
+             record["scores"]["devel"], record["parameters"], record["train_seconds"])
+
+
+def cmd_attribute(a):
+    from . import attribute, store, train
+    from .atomic import read_json
+    spec = json.loads(a.spec)
+    # attribute with the seed whose full decoder scored best on devel
+    scores = [read_json(Path(d) / "metrics.json")["scores"]["devel"] for d in a.model_dirs]
+    best = a.model_dirs[max(range(len(scores)), key=scores.__getitem__)]
+    ckpt = train.load_checkpoint(Path(best) / "model.pt")
+    emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
+    cfg = attribute.AttributionConfig(**spec)
+    train.set_determinism(0, a.threads)
+    log.info("IG over %d training samples with %s (devel %.4f), %d steps (%s)",
+             len(emb.sample_ids), best, max(scores), cfg.n_steps, cfg.method)
+    start = time.perf_counter()
+    stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg)
+    rel = attribute.relative_completeness_error(stats)
+    log.info("done in %.1f s; median relative completeness error %.2e", time.perf_counter() - start, rel)
+    attribute.write_attributions(a.out, stats, emb.dim_names, {
+        "model": str(best), "n_samples": len(emb.sample_ids), "n_steps": cfg.n_steps, "method": cfg.method,
+        "aggregate": cfg.aggregate, "median_relative_completeness_error": rel})
+
+
+def cmd_select(a):
+    from . import attribute, select
+    from .atomic import write_json
+    stats = attribute.read_attributions(a.attributions)
+    record = select.selection_record(stats["mean"], a.threshold, stats["dim_names"], a.attributions)
+    write_json(a.out, record)
+    log.info("threshold %s keeps %d of %d dimensions", a.threshold, record["n_kept"], record["n_total"])
+
+
+def cmd_table(a):
+    from . import metrics, tables
+    spec = json.loads(a.spec)
+    reduced = {tuple(k.split("|")): v for k, v in spec["reduced"].items()}
+    selections = {tuple(k.split("|")): v for k, v in spec["selections"].items()}
+    df = tables.comparison_table(a.task, spec["full"], reduced, selections)
+    tables.write_table(df, a.csv, a.md, f"{a.task}: full vs reduced decoders",
+                       metrics.metric_name(spec["task_type"]))
+
+
+def cmd_recovery(a):
+    from . import tables
+    from .atomic import atomic_path, read_json, write_text
+    spec = json.loads(a.spec)
+    selections = {tuple(k.split("|")): v for k, v in spec["selections"].items()}
+    df = tables.recovery_table(selections, read_json(a.planted))
+    with atomic_path(a.csv) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.4f")
+    write_text(a.md, f"# {a.task}: recovered vs planted dimensions (demo)\n\n"
+               + df.to_markdown(index=False, floatfmt=".3f") + "\n")
+
+
+def cmd_plot(a):
+    from . import attribute, plot
+    spec = json.loads(a.spec)
+    stats = {f: attribute.read_attributions(p) for f, p in spec["attributions"].items()}
+    plot.sorted_attribution_figure(stats, "mean", a.task, spec["mean_out"], spec["thresholds"])
+    plot.sorted_attribution_figure(stats, "std", a.task, spec["std_out"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m subspace", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("demo", help="write a demo dataset in the MuSe layout")
+    s.add_argument("--kind", choices=["humor", "mimic"], required=True)
+    s.add_argument("--root", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--targets", default="[]")
+    s.add_argument("--seed", type=int, required=True)
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("store", help="MuSe feature CSVs -> HDF5 embedding store")
+    s.add_argument("--task", required=True)
+    s.add_argument("--feature", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_store)
+
+    s = sub.add_parser("train", help="train one decoder")
+    s.add_argument("--embeddings", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--selection")
+    s.add_argument("--out-dir", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("attribute", help="Integrated Gradients over the training partition")
+    s.add_argument("--embeddings", required=True)
+    s.add_argument("--model-dirs", nargs="+", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_attribute)
+
+    s = sub.add_parser("select", help="keep dimensions above a threshold")
+    s.add_argument("--attributions", required=True)
+    s.add_argument("--threshold", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_select)
+
+    s = sub.add_parser("table", help="full vs reduced comparison table")
+    s.add_argument("--task", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.set_defaults(func=cmd_table)
+
+    s = sub.add_parser("recovery", help="demo: selected vs planted dimensions")
+    s.add_argument("--task", required=True)
+    s.add_argument("--planted", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.set_defaults(func=cmd_recovery)
+
+    s = sub.add_parser("plot", help="sorted mean/std attribution figures")
+    s.add_argument("--task", required=True)
+    s.add_argument("--spec", required=True)
+    s.set_defaults(func=cmd_plot)
+    return p
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except InputError as exc:
+        print(f"error: {exc.path}: {exc.problem}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,138 @@
+"""A demo dataset in the real MuSe 2023 on-disk layout, with a planted relevant sub-space.
+
+Only the planted dimensions of each feature carry the label signal; every other dimension is
+noise. ``planted.json`` records the truth, so the selection can be scored against it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .atomic import atomic_path, write_json
+
+FRAME_MS = 500        # the organisers' features come every 500 ms
+HUMOR_WINDOW_MS = 2000  # Humor labels cover 2 s
+FAU_NAMES = ["AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU11", "AU12",
+             "AU14", "AU15", "AU17", "AU20", "AU23", "AU24", "AU25", "AU26", "AU28", "AU43"]
+
+
+def dim_names(feature: str, dim: int) -> list[str]:
+    if feature.startswith("fau") and dim == len(FAU_NAMES):
+        return list(FAU_NAMES)
+    return [f"{feature}_{i}" for i in range(dim)]
+
+
+def humor_subjects(spec: dict) -> list[tuple[str, str]]:
+    out = []
+    for partition in ("train", "devel", "test"):
+        for i in range(spec["coaches"][partition]):
+            out.append((f"{partition}_coach{i:02d}", partition))
+    return out
+
+
+def humor_files(root, spec: dict) -> dict[str, list[str]]:
+    """Every file the Humor demo writes, by kind ('partition', 'labels', 'feature:<name>')."""
+    root = Path(root)
+    videos = [(c, f"{c}_v{v:02d}") for c, _ in humor_subjects(spec) for v in range(spec["videos_per_coach"])]
+    files = {"partition": [str(root / "metadata" / "partition.csv")],
+             "labels": [str(root / "label_segments" / c / f"{v}.csv") for c, v in videos],
+             "planted": [str(root / "planted.json")]}
+    for feature in spec["features"]:
+        files[f"feature:{feature}"] = [str(root / "feature_segments" / feature / c / f"{v}.csv")
+                                       for c, v in videos]
+    return files
+
+
+def mimic_videos(spec: dict) -> list[tuple[str, str]]:
+    out, n = [], 0
+    for partition in ("train", "devel", "test"):
+        for _ in range(spec["videos"][partition]):
+            out.append((f"{n:05d}", partition))
+            n += 1
+    return out
+
+
+def mimic_files(root, spec: dict) -> dict[str, list[str]]:
+    root = Path(root)
+    files = {"partition": [str(root / "partition.csv")], "labels": [str(root / "labels.csv")],
+             "planted": [str(root / "planted.json")]}
+    for feature in spec["features"]:
+        files[f"feature:{feature}"] = [str(root / "features" / feature / f"{v}.csv")
+                                       for v, _ in mimic_videos(spec)]
+    return files
+
+
+def _planted_dims(rng, dim: int, n_planted: int) -> np.ndarray:
+    return np.sort(rng.choice(dim, size=n_planted, replace=False))
+
+
+def _write_csv(path: Path, df: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+
+
+def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
+    """Coaches' videos cut into 2 s labelled windows of 4 feature frames each."""
+    root, rng = Path(root), np.random.default_rng(seed)
+    n_win, wins_per_seg = spec["segments_per_video"], 10
+    planted, directions = {}, {}
+    for name, fs in spec["features"].items():
+        planted[name] = _planted_dims(rng, fs["dim"], fs["planted"])
+        directions[name] = rng.choice([-1.0, 1.0], size=fs["planted"])
+    _write_csv(root / "metadata" / "partition.csv",
+               pd.DataFrame(humor_subjects(spec), columns=["Id", "Partition"]))
+    frames_per_win = HUMOR_WINDOW_MS // FRAME_MS
+    for coach, _ in humor_subjects(spec):
+        for v in range(spec["videos_per_coach"]):
+            video = f"{coach}_v{v:02d}"
+            signal_labels = (rng.random(n_win) < spec["positive_rate"]).astype(int)
+            # annotators disagree: some labels are flipped, which caps the achievable AUC
+            labels = np.where(rng.random(n_win) < spec.get("label_noise", 0.0), 1 - signal_labels, signal_labels)
+            starts = np.arange(n_win) * HUMOR_WINDOW_MS
+            segment_ids = 1 + np.arange(n_win) // wins_per_seg
+            _write_csv(root / "label_segments" / coach / f"{video}.csv", pd.DataFrame({
+                "coach": coach, "segment_id": segment_ids, "timestamp_start": starts,
+                "timestamp_end": starts + HUMOR_WINDOW_MS, "humor": labels}))
+            frame_label = np.repeat(signal_labels, frames_per_win)
+            ts = np.arange(n_win * frames_per_win) * FRAME_MS
+            for name, fs in spec["features"].items():
+                x = rng.standard_normal((len(ts), fs["dim"])).astype(np.float32)
+                x[:, planted[name]] += fs["signal"] * np.outer(2 * frame_label - 1, directions[name])
+                df = pd.DataFrame(x, columns=dim_names(name, fs["dim"]))
+                df.insert(0, "timestamp", ts)
+                df.insert(0, "segment_id", np.repeat(segment_ids, frames_per_win))
+                _write_csv(root / "feature_segments" / name / coach / f"{video}.csv", df)
+    truth = {k: v.tolist() for k, v in planted.items()}
+    write_json(root / "planted.json", truth)
+    return truth
+
+
+def make_mimic(root, spec: dict, targets: list[str], seed: int) -> dict[str, list[int]]:
+    """Videos of 4-8 s; each target is carried by its own share of the planted dimensions."""
+    root, rng = Path(root), np.random.default_rng(seed)
+    videos = mimic_videos(spec)
+    y = rng.beta(2.0, 2.0, size=(len(videos), len(targets))).astype(np.float32)
+    _write_csv(root / "partition.csv", pd.DataFrame(videos, columns=["Id", "Partition"]))
+    noisy = y + spec.get("label_noise", 0.0) * rng.standard_normal(y.shape).astype(np.float32)
+    label_df = pd.DataFrame(noisy, columns=targets)
+    label_df.insert(0, "filename", [v for v, _ in videos])
+    _write_csv(root / "labels.csv", label_df)
+    planted = {}
+    for name, fs in spec["features"].items():
+        dims = _planted_dims(rng, fs["dim"], fs["planted"])
+        planted[name] = dims
+        owner = np.arange(len(dims)) % len(targets)  # which target each planted dim encodes
+        direction = rng.choice([-1.0, 1.0], size=len(dims))
+        for i, (video, _) in enumerate(videos):
+            n = int(rng.integers(8, 17))
+            x = rng.standard_normal((n, fs["dim"])).astype(np.float32)
+            x[:, dims] += fs["signal"] * direction * (y[i, owner] - 0.5) * 4
+            df = pd.DataFrame(x, columns=dim_names(name, fs["dim"]))
+            df.insert(0, "segment_id", 1)
+            df.insert(0, "timestamp", np.arange(n) * FRAME_MS)
+            _write_csv(root / "features" / name / f"{video}.csv", df)
+    truth = {k: v.tolist() for k, v in planted.items()}
+    write_json(root / "planted.json", truth)
+    return truth

@@ -1,0 +1,45 @@
+"""Figures: sorted mean attributions per feature (paper Figs. 1/3) and their std (Figs. 2/4)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .atomic import atomic_path  # noqa: E402
+
+
+def _save(fig, paths) -> None:
+    for path in paths:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
+    plt.close(fig)
+
+
+def sorted_attribution_figure(attributions: dict[str, dict], which: str, task: str, paths,
+                              thresholds=("mean",)) -> None:
+    """One panel per feature: dimensions sorted by decreasing mean attribution.
+
+    ``which`` is "mean" or "std"; the std panel keeps the mean's order so the two can be compared.
+    """
+    features = list(attributions)
+    fig, axes = plt.subplots(1, len(features), figsize=(4.2 * len(features), 3.4), squeeze=False)
+    for ax, feature in zip(axes[0], features):
+        stats = attributions[feature]
+        order = np.argsort(-stats["mean"], kind="stable")
+        values = stats[which][order]
+        ax.bar(np.arange(len(values)), values, width=1.0, color="tab:blue" if which == "mean" else "tab:orange")
+        if which == "mean":
+            from .select import threshold_value
+            for t, style in zip(thresholds, ("--", ":", "-.")):
+                ax.axhline(threshold_value(stats["mean"], t), color="k", ls=style, lw=1, label=f"{t} threshold")
+            ax.legend(fontsize=7)
+        ax.set_title(f"{feature} ({len(values)} dims)")
+        ax.set_xlabel("dimension rank (by mean attribution)")
+        ax.set_xlim(-0.5, len(values) - 0.5)
+    axes[0][0].set_ylabel(f"{which} of IG attribution")
+    fig.suptitle(f"{task}: {'mean' if which == 'mean' else 'standard deviation'} of Integrated Gradients "
+                 "per dimension, sorted by mean")
+    fig.tight_layout()
+    _save(fig, paths)

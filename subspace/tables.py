@@ -1,0 +1,73 @@
+"""Result tables in the paper's form: full vs reduced decoders per feature and threshold."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .atomic import atomic_path, read_json, write_text
+
+
+def seed_summary(metric_files: list[str], partition: str = "devel") -> dict:
+    """Best seed's score and mean +- std over seeds, with parameters and training time."""
+    records = [read_json(p) for p in metric_files]
+    scores = np.array([r["scores"][partition] for r in records])
+    return {"best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
+            "test_of_best": records[int(scores.argmax())]["scores"].get("test", np.nan),
+            "n_dims": records[0]["n_dims"], "parameters": records[0]["parameters"],
+            "train_seconds": float(np.mean([r["train_seconds"] for r in records])),
+            "epoch_seconds": float(np.median([r["median_epoch_seconds"] for r in records])),
+            "n_seeds": len(records)}
+
+
+def comparison_table(task: str, full: dict[str, list[str]], reduced: dict[tuple[str, str], list[str]],
+                     selections: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """One row per (feature, threshold): full vs reduced devel scores, size and time."""
+    rows = []
+    for (feature, threshold), files in sorted(reduced.items()):
+        f, r = seed_summary(full[feature]), seed_summary(files)
+        sel = read_json(selections[(feature, threshold)])
+        rows.append({
+            "task": task, "feature": feature, "threshold": threshold,
+            "kept_dims": sel["n_kept"], "total_dims": sel["n_total"],
+            "full_best": f["best"], "full_mean": f["mean"], "full_std": f["std"],
+            "reduced_best": r["best"], "reduced_mean": r["mean"], "reduced_std": r["std"],
+            "full_test": f["test_of_best"], "reduced_test": r["test_of_best"],
+            "full_parameters": f["parameters"], "reduced_parameters": r["parameters"],
+            "full_train_s": f["train_seconds"], "reduced_train_s": r["train_seconds"],
+            "full_epoch_s": f["epoch_seconds"], "reduced_epoch_s": r["epoch_seconds"],
+        })
+    return pd.DataFrame(rows)
+
+
+def to_markdown(df: pd.DataFrame, metric: str) -> str:
+    lines = [f"| feature | threshold | kept dims | full {metric} best (mean ± std) | reduced best (mean ± std) "
+             "| parameters full → reduced | train s full → reduced | s/epoch full → reduced |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in df.itertuples():
+        lines.append(
+            f"| {r.feature} | {r.threshold} | {r.kept_dims}/{r.total_dims} "
+            f"| {r.full_best:.4f} ({r.full_mean:.4f} ± {r.full_std:.4f}) "
+            f"| {r.reduced_best:.4f} ({r.reduced_mean:.4f} ± {r.reduced_std:.4f}) "
+            f"| {r.full_parameters:,} → {r.reduced_parameters:,} "
+            f"({100 * (1 - r.reduced_parameters / r.full_parameters):.0f}% fewer) "
+            f"| {r.full_train_s:.2f} → {r.reduced_train_s:.2f} "
+            f"| {r.full_epoch_s:.3f} → {r.reduced_epoch_s:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(df: pd.DataFrame, csv_path, md_path, title: str, metric: str) -> None:
+    with atomic_path(csv_path) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
+    write_text(md_path, f"# {title}\n\nDevel {metric}; 'best' is the best of the seeds.\n\n"
+               + to_markdown(df, metric))
+
+
+def recovery_table(selections: dict[tuple[str, str], str], planted: dict[str, list[int]]) -> pd.DataFrame:
+    from .select import precision_recall
+    rows = []
+    for (feature, threshold), path in sorted(selections.items()):
+        sel = read_json(path)
+        p, r = precision_recall(sel["kept"], planted[feature])
+        rows.append({"feature": feature, "threshold": threshold, "kept": sel["n_kept"],
+                     "planted": len(planted[feature]), "total": sel["n_total"], "precision": p, "recall": r})
+    return pd.DataFrame(rows)

@@ -1,0 +1,57 @@
+import numpy as np
+import torch
+
+from subspace import demo, data
+from subspace.decoder import Decoder, DecoderConfig, count_parameters, pad_batch
+from subspace.train import TrainConfig, load_checkpoint, run
+
+SPEC = {"coaches": {"train": 3, "devel": 1, "test": 1}, "videos_per_coach": 2, "segments_per_video": 30,
+        "positive_rate": 0.5, "features": {"w2v": {"dim": 12, "planted": 4, "signal": 0.6}}}
+DEC = {"model_dim": 8, "rnn_layers": 1, "d_fc_out": 8}
+
+
+def humor(tmp_path):
+    demo.make_humor(tmp_path / "demo", SPEC, seed=1)
+    root = tmp_path / "demo"
+    return data.read_humor(root / "metadata/partition.csv", root / "label_segments", root / "feature_segments", "w2v")
+
+
+def test_decoder_uses_the_last_valid_step_and_ignores_padding():
+    torch.manual_seed(0)
+    model = Decoder(DecoderConfig(d_in=3, n_targets=2, model_dim=4, rnn_layers=2, bidirectional=True)).eval()
+    seq = np.random.default_rng(0).standard_normal((3, 3)).astype(np.float32)
+    long = np.random.default_rng(1).standard_normal((7, 3)).astype(np.float32)
+    alone, _ = pad_batch([seq])
+    with torch.no_grad():
+        a = model(alone, torch.tensor([3]))
+        x, lengths = pad_batch([long, seq])
+        b = model(x, lengths)
+    torch.testing.assert_close(a[0], b[1])
+
+
+def test_reduced_decoder_shrinks_only_the_input_projection():
+    full = Decoder(DecoderConfig(d_in=100, model_dim=16))
+    reduced = Decoder(DecoderConfig(d_in=30, model_dim=16))
+    assert count_parameters(full) - count_parameters(reduced) == 70 * 16
+
+
+def test_training_is_deterministic_and_learns_the_planted_signal(tmp_path):
+    emb = humor(tmp_path)
+    cfg = TrainConfig(task_type="binary", lr=0.01, batch_size=16, max_epochs=6, seed=5)
+    a = run(emb, DEC, cfg, tmp_path / "a", targets=["humor"])
+    b = run(emb, DEC, cfg, tmp_path / "b", targets=["humor"])
+    assert a["scores"] == b["scores"]
+    assert (tmp_path / "a/predictions.csv").read_bytes() == (tmp_path / "b/predictions.csv").read_bytes()
+    sa, sb = load_checkpoint(tmp_path / "a/model.pt")["state_dict"], load_checkpoint(tmp_path / "b/model.pt")["state_dict"]
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert a["scores"]["devel"] > 0.8
+    assert a["history"][0]["epoch"] == 1 and len(a["history"]) == a["epochs"]
+
+
+def test_reduced_training_keeps_the_dims_in_its_checkpoint(tmp_path):
+    emb = humor(tmp_path)
+    cfg = TrainConfig(task_type="binary", lr=0.01, batch_size=16, max_epochs=2, seed=5, normalise=True)
+    rec = run(emb, DEC, cfg, tmp_path / "r", dims=[0, 3, 5], targets=["humor"])
+    ckpt = load_checkpoint(tmp_path / "r/model.pt")
+    assert ckpt["dims"] == [0, 3, 5] and ckpt["model"].cfg.d_in == 3 and rec["n_dims"] == 3
+    assert ckpt["mean"].shape == (3,)

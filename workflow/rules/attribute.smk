@@ -1,0 +1,27 @@
+# Integrated Gradients over the training partition with the best seed's full decoder.
+
+
+rule attribute:
+    input:
+        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
+        models=lambda w: [f"{model_dir(w.task, w.feature, 'full', s)}/model.pt" for s in SEEDS],
+        metrics=lambda w: seed_metrics(w.task, w.feature, "full"),
+        code=code("store", "decoder", "train", "attribute"),
+    output:
+        f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
+    params:
+        spec=spec_json(config["attribution"]),
+        model_dirs=lambda w, input: " ".join(str(Path(m).parent) for m in input.models),
+    log:
+        f"{RESULTS}/logs/{{task}}/attribute/{{feature}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/attribute/{{feature}}.tsv"
+    threads: config.get("threads_per_job", 1)
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    shell:
+        "{PY} attribute --embeddings {input.embeddings} --model-dirs {params.model_dirs} "
+        "--spec {params.spec:q} --out {output} --threads {threads} 2> {log}"

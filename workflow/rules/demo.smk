@@ -1,0 +1,57 @@
+# The demo dataset: the real MuSe layouts with a planted relevant sub-space (fixed seed).
+
+
+def demo_outputs(task):
+    if task not in DEMO:
+        return []
+    return [p for paths in demo_files(task).values() for p in paths]
+
+
+if "humor" in DEMO:
+
+    rule demo_humor:
+        input:
+            code=code("demo"),
+        output:
+            demo_outputs("humor"),
+        params:
+            root=f"{DEMO_ROOT}/humor",
+            spec=spec_json(DEMO.get("humor", {})),
+            seed=DEMO.get("seed"),
+        log:
+            f"{RESULTS}/logs/demo/humor.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/demo/humor.tsv"
+        conda:
+            "../../envs/data.yaml"
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        shell:
+            "{PY} demo --kind humor --root {params.root} --spec {params.spec:q} --seed {params.seed} 2> {log}"
+
+
+if "mimic" in DEMO:
+
+    rule demo_mimic:
+        input:
+            code=code("demo"),
+        output:
+            demo_outputs("mimic"),
+        params:
+            root=f"{DEMO_ROOT}/mimic",
+            spec=spec_json(DEMO.get("mimic", {})),
+            targets=spec_json(config["tasks"].get("mimic", {}).get("targets", [])),
+            seed=DEMO.get("seed"),
+        log:
+            f"{RESULTS}/logs/demo/mimic.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/demo/mimic.tsv"
+        conda:
+            "../../envs/data.yaml"
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        shell:
+            "{PY} demo --kind mimic --root {params.root} --spec {params.spec:q} "
+            "--targets {params.targets:q} --seed {params.seed} 2> {log}"

@@ -1,0 +1,23 @@
+# The organisers' per-video feature CSVs -> one HDF5 embedding store per (task, feature).
+
+
+rule store:
+    input:
+        raw=raw_inputs,
+        code=code("data", "store"),
+    output:
+        f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
+    params:
+        spec=lambda w: spec_json(store_spec(w.task)),
+    log:
+        f"{RESULTS}/logs/{{task}}/store/{{feature}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/store/{{feature}}.tsv"
+    conda:
+        "../../envs/data.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    shell:
+        "{PY} store --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
+        "--out {output} 2> {log}"
