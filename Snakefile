@@ -1,7 +1,5 @@
 # subspace: task-relevant sub-spaces of pre-trained embeddings with Integrated Gradients.
 # The whole DAG: `snakemake --dag | dot -Tpng > dag.png`; one target: see README.md.
-import os
-
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -13,10 +11,7 @@ configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 # Jobs import the package from this checkout and never reach a model hub.
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
-)
-os.environ["HF_HUB_OFFLINE"] = "1"
+shell.prefix(f"export HF_HUB_OFFLINE=1 PYTHONPATH='{workflow.basedir}':$PYTHONPATH; ")
 
 
 include: "workflow/rules/common.smk"

@@ -108,6 +108,12 @@ def read_humor(partition_file, label_dir, feature_dir, feature: str) -> Embeddin
                 log.warning("no labels for test coach %s in %s: skipped", coach, label_dir)
                 continue
             raise InputError(label_dir / coach, f"no label CSVs for {partition} coach '{coach}'")
+        if partition != "test":
+            unlabelled = sorted({p.stem for p in (feature_root / coach).glob("*.csv")} - {p.stem for p in label_files})
+            if unlabelled:
+                raise InputError(feature_root / coach / f"{unlabelled[0]}.csv",
+                                 f"features of {partition} video '{unlabelled[0]}' have no label file in "
+                                 f"{label_dir / coach} ({len(unlabelled)} such videos)")
         for label_file in label_files:
             label_df = read_csv(label_file, ("segment_id", "timestamp_start", "timestamp_end"))
             video = label_file.stem
@@ -172,6 +178,10 @@ def read_mimic(partition_file, label_file, feature_dir, feature: str, targets: l
         ids.append(video)
         parts.append(partition)
         labels.append(label)
+    stray = sorted({p.stem for p in feature_root.glob("*.csv")} - set(partition_of))
+    if stray:
+        raise InputError(feature_root / f"{stray[0]}.csv", f"video '{stray[0]}' has features but is not in "
+                                                           f"the partition file ({len(stray)} such videos)")
     unknown = sorted(set(label_of) - set(partition_of))
     if unknown:
         raise InputError(label_file, f"{len(unknown)} labelled videos are not in the partition file "

@@ -10,25 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, run_snakemake as snakemake
+
 TINY = ROOT / "tests/data/tiny_config.yaml"
 
 
-def snakemake(workdir, *args, check=True):
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-           "--configfile", str(TINY), "--cores", "2", *args]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
-    return proc
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("workflow")
-    snakemake(workdir)
-    return workdir
+@pytest.fixture
+def run_dir(tiny_run):
+    return tiny_run
 
 
 def test_every_output_has_the_right_content(run_dir):
@@ -48,7 +37,7 @@ def test_every_output_has_the_right_content(run_dir):
         attr = {}
         with h5py.File(res / task / "attribution" / f"{feature}.h5") as f:
             attr = {k: f[k][()] for k in ("mean", "std", "mean_per_target")}
-            assert f.attrs["n_steps"] == 20 and f.attrs["median_relative_completeness_error"] < 0.2
+            assert f.attrs["n_steps"] == 20 and f.attrs["median_relative_completeness_error"] < 0.05
         assert attr["mean"].shape == (dim,) and (attr["mean"] >= 0).all() and (attr["std"] >= 0).all()
         assert attr["mean_per_target"].shape[0] == (1 if task == "humor" else 3)
         np.testing.assert_allclose(attr["mean"], attr["mean_per_target"].mean(0))
@@ -81,15 +70,18 @@ def test_rerun_with_nothing_changed_runs_nothing(run_dir):
     assert "Nothing to be done" in out, out[-2000:]
 
 
-def test_touching_one_input_reruns_only_what_depends_on_it(run_dir):
-    csv = next((run_dir / "resources/demo/mimic/features/faus").glob("*.csv"))
-    os.utime(csv)
+def test_changing_one_input_reruns_only_what_depends_on_it(run_dir):
+    # Snakemake >= 9.18 compares checksums, so a bare `touch` (same content) rightly reruns nothing
+    csv = run_dir / "resources/demo/mimic/features/faus/00000.csv"
+    original = csv.read_text()
+    csv.write_text(original.replace("0.", "0.1", 1))
     out = snakemake(run_dir, "-n", "--quiet", "rules").stdout
     assert "store" in out and "attribute" in out
     assert "demo_humor" not in out and "demo_mimic" not in out
     plan = snakemake(run_dir, "-n", "--summary").stdout
     rerun = [line for line in plan.splitlines() if "update pending" in line or "updated input" in line]
     assert rerun and all("/mimic/" in line for line in rerun), rerun[:5]
+    csv.write_text(original)
 
 
 def test_bad_config_fails_before_any_job_with_a_clear_message(tmp_path):

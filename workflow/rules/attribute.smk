@@ -23,5 +23,5 @@ rule attribute:
         mem_mb=4000,
         runtime=240,
     shell:
-        "{PY} attribute --embeddings {input.embeddings} --model-dirs {params.model_dirs} "
+        "python -m subspace attribute --embeddings {input.embeddings} --model-dirs {params.model_dirs} "
         "--spec {params.spec:q} --out {output} --threads {threads} 2> {log}"

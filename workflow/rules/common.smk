@@ -1,8 +1,10 @@
 # Input functions and helpers shared by the rules.
 import json
-from snakemake.exceptions import WorkflowError
+import os
 import sys
 from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, workflow.basedir)
 from subspace import demo as demo_data  # noqa: E402
@@ -13,7 +15,6 @@ DEMO = config.get("demo", {})
 DEMO_ROOT = DEMO.get("root", "resources/demo")
 THRESHOLDS = config["selection"]["thresholds"]
 SEEDS = config["seeds"]
-PY = "python -m subspace"
 
 
 wildcard_constraints:
@@ -165,3 +166,15 @@ def all_outputs():
         if task in DEMO:
             out += [f"{RESULTS}/{task}/tables/planted_recovery.md"]
     return out
+
+
+def demo_outputs(task):
+    if task not in DEMO:
+        return []
+    return [p for paths in demo_files(task).values() for p in paths]
+
+
+def selection_input(wildcards):
+    if wildcards.variant == "full":
+        return []
+    return f"{RESULTS}/{wildcards.task}/selection/{wildcards.feature}/{wildcards.variant}.json"

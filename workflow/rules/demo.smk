@@ -1,12 +1,6 @@
 # The demo dataset: the real MuSe layouts with a planted relevant sub-space (fixed seed).
 
 
-def demo_outputs(task):
-    if task not in DEMO:
-        return []
-    return [p for paths in demo_files(task).values() for p in paths]
-
-
 if "humor" in DEMO:
 
     rule demo_humor:
@@ -15,7 +9,7 @@ if "humor" in DEMO:
         output:
             demo_outputs("humor"),
         params:
-            root=f"{DEMO_ROOT}/humor",
+            root=lambda w, output: os.path.commonpath(output),
             spec=spec_json(DEMO.get("humor", {})),
             seed=DEMO.get("seed"),
         log:
@@ -28,7 +22,7 @@ if "humor" in DEMO:
             mem_mb=1000,
             runtime=10,
         shell:
-            "{PY} demo --kind humor --root {params.root} --spec {params.spec:q} --seed {params.seed} 2> {log}"
+            "python -m subspace demo --kind humor --root {params.root} --spec {params.spec:q} --seed {params.seed} 2> {log}"
 
 
 if "mimic" in DEMO:
@@ -39,7 +33,7 @@ if "mimic" in DEMO:
         output:
             demo_outputs("mimic"),
         params:
-            root=f"{DEMO_ROOT}/mimic",
+            root=lambda w, output: os.path.commonpath(output),
             spec=spec_json(DEMO.get("mimic", {})),
             targets=spec_json(config["tasks"].get("mimic", {}).get("targets", [])),
             seed=DEMO.get("seed"),
@@ -53,5 +47,5 @@ if "mimic" in DEMO:
             mem_mb=1000,
             runtime=10,
         shell:
-            "{PY} demo --kind mimic --root {params.root} --spec {params.spec:q} "
+            "python -m subspace demo --kind mimic --root {params.root} --spec {params.spec:q} "
             "--targets {params.targets:q} --seed {params.seed} 2> {log}"

@@ -20,7 +20,7 @@ rule table:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PY} table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} --md {output.md} 2> {log}"
+        "python -m subspace table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} --md {output.md} 2> {log}"
 
 
 rule planted_recovery:
@@ -43,7 +43,7 @@ rule planted_recovery:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PY} recovery --task {wildcards.task} --planted {input.planted} --spec {params.spec:q} "
+        "python -m subspace recovery --task {wildcards.task} --planted {input.planted} --spec {params.spec:q} "
         "--csv {output.csv} --md {output.md} 2> {log}"
 
 
@@ -69,4 +69,4 @@ rule plot_attributions:
         mem_mb=2000,
         runtime=5,
     shell:
-        "{PY} plot --task {wildcards.task} --spec {params.spec:q} 2> {log}"
+        "python -m subspace plot --task {wildcards.task} --spec {params.spec:q} 2> {log}"

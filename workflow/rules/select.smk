@@ -17,5 +17,5 @@ rule select:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PY} select --attributions {input.attributions} --threshold {wildcards.threshold} "
+        "python -m subspace select --attributions {input.attributions} --threshold {wildcards.threshold} "
         "--out {output} 2> {log}"

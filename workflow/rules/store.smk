@@ -19,5 +19,5 @@ rule store:
         mem_mb=4000,
         runtime=60,
     shell:
-        "{PY} store --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
+        "python -m subspace store --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--out {output} 2> {log}"

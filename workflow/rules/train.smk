@@ -1,12 +1,6 @@
 # Decoders: the full one on every dimension, and reduced ones on each threshold's selection.
 
 
-def selection_input(wildcards):
-    if wildcards.variant == "full":
-        return []
-    return f"{RESULTS}/{wildcards.task}/selection/{wildcards.feature}/{wildcards.variant}.json"
-
-
 rule train:
     input:
         embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
@@ -31,5 +25,5 @@ rule train:
         mem_mb=4000,
         runtime=120,
     shell:
-        "{PY} train --embeddings {input.embeddings} --spec {params.spec:q} --seed {wildcards.seed} "
+        "python -m subspace train --embeddings {input.embeddings} --spec {params.spec:q} --seed {wildcards.seed} "
         "{params.selection} --out-dir {params.out_dir} --threads {threads} 2> {log}"
