@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .atomic import atomic_path  # noqa: E402
 
@@ -38,6 +39,7 @@ def sorted_attribution_figure(attributions: dict[str, dict], which: str, task: s
         ax.set_title(f"{feature} ({len(values)} dims)")
         ax.set_xlabel("dimension rank (by mean attribution)")
         ax.set_xlim(-0.5, len(values) - 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][0].set_ylabel(f"{which} of IG attribution")
     fig.suptitle(f"{task}: {'mean' if which == 'mean' else 'standard deviation'} of Integrated Gradients "
                  "per dimension, sorted by mean")
