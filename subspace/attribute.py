@@ -20,10 +20,15 @@ log = logging.getLogger(__name__)
 @dataclass
 class AttributionConfig:
     n_steps: int = 50
-    method: str = "riemann_right"  # the paper's formula: sum over k = 1..m of the gradient at k/m
+    # Gauss-Legendre (captum's default) is exact to float precision at 50 steps; "riemann_right" is the
+    # paper's formula (sum of gradients at k/m, k = 1..m), 3.8% completeness error there
+    method: str = "gausslegendre"
     internal_batch_size: int = 2048  # rows per forward pass; unbounded, captum needs ~9 GB for 512 sequences
     batch_size: int = 128            # sequences per attribute() call
     aggregate: str = "abs"           # "abs": mean |attribution| (sign-free relevance); "signed": raw mean
+    # "projection": integrate in the input projection's output space and map back through its weights
+    # (exact, because the projection is linear without bias, and ~2x faster); "input": plain captum on x
+    interpolate_in: str = "projection"
 
 
 def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor, target: int,
@@ -34,12 +39,26 @@ def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor,
     (sum of attributions minus (f(x) - f(0))).
     """
     model.eval()
-    ig = IntegratedGradients(model, multiply_by_inputs=True)
-    attr, delta = ig.attribute(x, baselines=torch.zeros_like(x), target=target,
-                               additional_forward_args=(lengths,), n_steps=cfg.n_steps,
-                               method=cfg.method, internal_batch_size=cfg.internal_batch_size,
-                               return_convergence_delta=True)
-    return attr.detach().numpy(), delta.detach().numpy()
+    options = dict(target=target, additional_forward_args=(lengths,), n_steps=cfg.n_steps, method=cfg.method,
+                   internal_batch_size=cfg.internal_batch_size)
+    if cfg.interpolate_in == "input":
+        ig = IntegratedGradients(model, multiply_by_inputs=True)
+        attr, delta = ig.attribute(x, baselines=torch.zeros_like(x), return_convergence_delta=True, **options)
+        return attr.detach().numpy(), delta.detach().numpy()
+    if cfg.interpolate_in != "projection":
+        raise ValueError(f"interpolate_in must be 'projection' or 'input', not '{cfg.interpolate_in}'")
+    # The path k/m * x maps to k/m * h with h = W x, so dF/dx_i along it is sum_j W_ji dG/dh_j:
+    # captum integrates the gradient w.r.t. h (multiply_by_inputs=False gives the step-weighted
+    # path average), and one matrix product carries it back to the input dimensions.
+    with torch.no_grad():
+        h = model.inp(x)
+    ig = IntegratedGradients(model.forward_projected, multiply_by_inputs=False)
+    path_grad_h = ig.attribute(h, baselines=torch.zeros_like(h), **options)
+    with torch.no_grad():
+        attr = x * (path_grad_h @ model.inp.weight)
+        gap = model(x, lengths)[:, target] - model(torch.zeros_like(x), lengths)[:, target]
+        delta = attr.sum(dim=(1, 2)) - gap
+    return attr.numpy(), delta.numpy()
 
 
 def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: AttributionConfig,

@@ -45,10 +45,13 @@ class Decoder(nn.Module):
         nn.init.constant_(self.out.bias, cfg.output_bias_init)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        h = self.inp(x)
+        return self.forward_projected(self.inp(x), lengths)
+
+    def forward_projected(self, h: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Everything after the (linear, bias-free) input projection ``h = inp(x)``."""
         packed = pack_padded_sequence(h, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=h.shape[1])
         last = (lengths.to(out.device) - 1).view(-1, 1, 1).expand(-1, 1, out.shape[2])
         h_last = out.gather(1, last).squeeze(1)
         return self.out(self.dropout(torch.relu(self.fc(h_last))))

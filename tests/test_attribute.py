@@ -76,3 +76,17 @@ def test_batching_does_not_change_attributions():
     b = attribute_sequences(model, seqs, AttributionConfig(n_steps=10, batch_size=9, internal_batch_size=90),
                             progress=False)
     np.testing.assert_allclose(a["mean"], b["mean"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["riemann_right", "gausslegendre"])
+def test_projection_space_ig_equals_plain_captum(method):
+    model = tiny_model(n_targets=3, bidirectional=True)
+    rng = np.random.default_rng(5)
+    seqs = [rng.standard_normal((t, 5)).astype(np.float32) for t in (4, 2, 6, 1)]
+    x, lengths = pad_batch(seqs)
+    for target in range(3):
+        fast = integrated_gradients(model, x, lengths, target, AttributionConfig(n_steps=30, method=method))
+        plain = integrated_gradients(model, x, lengths, target,
+                                     AttributionConfig(n_steps=30, method=method, interpolate_in="input"))
+        np.testing.assert_allclose(fast[0], plain[0], rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(fast[1], plain[1], rtol=1e-4, atol=1e-6)
