@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tqdm import tqdm
+
 from .errors import InputError
 from .store import Embeddings
 
@@ -101,7 +103,8 @@ def read_humor(partition_file, label_dir, feature_dir, feature: str) -> Embeddin
     check_dims = _DimCheck()
     sequences, stamps, ids, parts, labels = [], [], [], [], []
     n_empty = 0
-    for coach, partition in sorted(partition_of.items()):
+    for coach, partition in tqdm(sorted(partition_of.items()), desc=f"reading {feature}", unit="coach",
+                                 mininterval=5):
         label_files = sorted((label_dir / coach).glob("*.csv"))
         if not label_files:
             if partition == "test":
@@ -160,7 +163,8 @@ def read_mimic(partition_file, label_file, feature_dir, feature: str, targets: l
     label_of = dict(zip(label_df["filename"], label_df[label_cols].to_numpy(np.float32)))
     check_dims = _DimCheck()
     sequences, stamps, ids, parts, labels = [], [], [], [], []
-    for video, partition in sorted(partition_of.items()):
+    for video, partition in tqdm(sorted(partition_of.items()), desc=f"reading {feature}", unit="video",
+                                 mininterval=5):
         feature_file = feature_root / f"{video}.csv"
         if video not in label_of:
             if partition == "test":
