@@ -23,8 +23,9 @@ TARGETS = ["Approval_", "Disappointment_", "Uncertainty_"]
 
 
 def run_cli(capsys, *argv):
+    """Exit code and the last line of stderr (progress bars come before it)."""
     code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err
+    return code, capsys.readouterr().err.strip().splitlines()[-1]
 
 
 def humor_store(root, out):
