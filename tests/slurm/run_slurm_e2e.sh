@@ -28,6 +28,7 @@ fail() { echo "[slurm-e2e] FAILED: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "[slurm-e2e] cannot run: needs root (installs SLURM, runs slurmd)" >&2; exit 2; }
 [ -x "$PYTHON" ] || { echo "[slurm-e2e] cannot run: $PYTHON not found (run \`make install\` or set PYTHON)" >&2; exit 2; }
 export PATH="$(dirname "$PYTHON"):$PATH" HF_HUB_OFFLINE=1
+cd "$ROOT"   # Snakemake finds profiles/default (the workflow profile) here
 "$PYTHON" -c 'import snakemake_executor_plugin_slurm' 2>/dev/null \
   || fail "snakemake-executor-plugin-slurm is not installed in $(dirname "$PYTHON") (pip install -r requirements.txt)"
 
@@ -35,19 +36,42 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
   command -v apt-get >/dev/null || { echo "[slurm-e2e] cannot run: SLURM missing and no apt-get" >&2; exit 2; }
   say "installing slurm-wlm and munge (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  timeout 600 apt-get update -qq || fail "apt-get update"
-  timeout 900 apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null \
+  timeout --foreground 600 apt-get update -qq || fail "apt-get update"
+  timeout --foreground 900 apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null \
     || fail "apt-get install slurm-wlm munge"
 fi
+
+# Long steps run as `timeout ... &` + `wait`: `timeout` puts them in their own process group (and kills
+# that whole group when it expires), and `wait` returns as soon as a signal arrives, so the traps below
+# run at once; cleanup then stops the running step by PID before it stops the daemons.
+CHILD=""
+exec 3>&1 4>&2   # the script's own output: a trap can fire while a step's output goes to its log
+bounded() {  # bounded SECONDS COMMAND...: exit status of COMMAND, 124 on time-out
+  local secs="$1"; shift
+  timeout --kill-after=20 "$secs" "$@" &
+  CHILD=$!
+  local rc=0; wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
+stop_child() {
+  [ -n "$CHILD" ] || return 0
+  kill -TERM "$CHILD" 2>/dev/null || true     # timeout passes TERM on to its whole process group
+  for _ in $(seq 100); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$CHILD" 2>/dev/null || true
+  wait "$CHILD" 2>/dev/null || true
+}
 
 BASE="$(mktemp -d /tmp/subspace-slurm.XXXXXX)"
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  exec 1>&3 2>&4
+  stop_child
   "$CLUSTER" stop "$BASE" || true
   if [ "$rc" != 0 ]; then
     echo "[slurm-e2e] exit $rc; last lines of the logs in $BASE:" >&2
-    for f in "$BASE"/slurm.log "$BASE"/probe.log "$BASE"/log/slurmctld.log "$BASE"/log/slurmd.log; do
+    for f in "$BASE"/local.log "$BASE"/slurm.log "$BASE"/probe.log "$BASE"/log/slurmctld.log "$BASE"/log/slurmd.log; do
       [ -f "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
     done
     for f in "$BASE"/slurm/.snakemake/slurm_logs/rule_*/*/*.log; do
@@ -64,7 +88,7 @@ trap 'exit 130' INT
 t0=$SECONDS
 
 say "starting a single-node cluster in $BASE"
-"$CLUSTER" start "$BASE"
+bounded 180 "$CLUSTER" start "$BASE" || fail "could not start the cluster (logs in $BASE/log)"
 export SLURM_CONF="$BASE/etc/slurm.conf"
 t_cluster=$SECONDS
 
@@ -72,8 +96,8 @@ snake() {  # snake WORKDIR LOG ARGS...: the tiny config in WORKDIR, bounded by R
   local workdir="$1" log="$2"; shift 2
   mkdir -p "$workdir"
   local rc=0
-  (cd "$ROOT" && timeout --kill-after=30 "$RUN_TIMEOUT" "$PYTHON" -m snakemake --snakefile "$ROOT/Snakefile" \
-      --directory "$workdir" --configfile "$ROOT/tests/data/tiny_config.yaml" "$@") >"$log" 2>&1 || rc=$?
+  bounded "$RUN_TIMEOUT" "$PYTHON" -m snakemake --snakefile "$ROOT/Snakefile" \
+    --directory "$workdir" --configfile "$ROOT/tests/data/tiny_config.yaml" "$@" >"$log" 2>&1 || rc=$?
   if [ "$rc" != 0 ]; then
     tail -n 40 "$log" >&2
     [ "$rc" = 124 ] && fail "snakemake $* timed out after ${RUN_TIMEOUT}s (log $log)"
@@ -90,7 +114,7 @@ snake "$BASE/slurm" "$BASE/slurm.log" --profile "$ROOT/profiles/slurm"
 t_slurm=$SECONDS
 
 # Every job but the target rule `all` must have been an sbatch job that SLURM ran to completion.
-expected=$(cd "$ROOT" && "$PYTHON" -m snakemake --snakefile "$ROOT/Snakefile" --directory "$BASE/local" \
+expected=$("$PYTHON" -m snakemake --snakefile "$ROOT/Snakefile" --directory "$BASE/local" \
   --configfile "$ROOT/tests/data/tiny_config.yaml" --cores 1 -n -F --quiet rules 2>&1 \
   | awk '$1 == "total" {print $2 - 1; exit}')
 submitted=$(grep -c "submitted with SLURM jobid" "$BASE/slurm.log" || true)
@@ -108,9 +132,9 @@ say "comparing local and SLURM results"
 
 say "GPU request probe (tests/slurm/gpu_probe)"
 mkdir -p "$BASE/probe"
-(cd "$ROOT" && timeout --kill-after=30 "$RUN_TIMEOUT" "$PYTHON" -m snakemake \
-    --snakefile "$ROOT/tests/slurm/gpu_probe/Snakefile" --directory "$BASE/probe" \
-    --profile "$ROOT/profiles/slurm") >"$BASE/probe.log" 2>&1 || fail "GPU probe run (log $BASE/probe.log)"
+bounded "$RUN_TIMEOUT" "$PYTHON" -m snakemake --snakefile "$ROOT/tests/slurm/gpu_probe/Snakefile" \
+  --directory "$BASE/probe" --profile "$ROOT/profiles/slurm" >"$BASE/probe.log" 2>&1 \
+  || fail "GPU probe run (log $BASE/probe.log)"
 gpu="$BASE/probe/probe/gpu.txt"; cpu="$BASE/probe/probe/cpu.txt"
 grep -q "Partition=gpu " "$gpu" || fail "the gpu=1 job did not run on the gpu partition: $(grep -o 'Partition=[^ ]*' "$gpu")"
 grep -Eq "TresPerJob=.*gpu(:[a-z0-9_]+)?:1" "$gpu" || fail "the gpu=1 job did not request a GPU: $(grep -i tres "$gpu")"
