@@ -121,10 +121,12 @@ submitted=$(grep -c "submitted with SLURM jobid" "$BASE/slurm.log" || true)
 say "jobs: $expected expected, $submitted submitted to SLURM"
 [ -n "$expected" ] && [ "$expected" -gt 0 ] || fail "could not count the workflow's jobs"
 [ "$submitted" = "$expected" ] || fail "$submitted jobs were submitted to SLURM, expected $expected (log $BASE/slurm.log)"
-states=$(squeue -h --states=all -o "%T" | sort | uniq -c | tr -s ' ' | paste -sd, -)
+# (finished jobs stay visible to squeue for MinJobAge=300 s)
+job_states=$(squeue -h --states=all -o "%T") || fail "squeue failed"
+states=$(sort <<<"$job_states" | uniq -c | tr -s ' ' | paste -sd, -)
 say "SLURM job states: $states"
-[ "$(squeue -h --states=all -o "%T" | grep -vc '^COMPLETED$' || true)" = 0 ] \
-  || fail "not every SLURM job COMPLETED: $states"
+[ "$(grep -c '^COMPLETED$' <<<"$job_states" || true)" = "$expected" ] && ! grep -qv '^COMPLETED$' <<<"$job_states" \
+  || fail "expected $expected COMPLETED SLURM jobs and nothing else, squeue says: $states"
 
 say "comparing local and SLURM results"
 "$PYTHON" "$ROOT/tests/slurm/compare_runs.py" "$BASE/local/results" "$BASE/slurm/results" \
