@@ -6,7 +6,7 @@
 #
 # Needs root and Debian's slurm-wlm + munge (22.05). Only 127.0.0.1 is used; no accounting
 # (AccountingStorageType=accounting_storage/none, so `sacct` does not work and the profile uses
-# `squeue`). Two partitions mirror profiles/slurm/partitions.yaml on the same node: `cpu` (default)
+# `squeue`; MinJobAge=3600 keeps finished jobs visible to squeue for the test's final check). Two partitions mirror profiles/slurm/partitions.yaml on the same node: `cpu` (default)
 # and `gpu`; the node advertises one fake "gpu" GRES (File=/dev/null) so that
 # `sbatch --gpus=1` is scheduled on a CPU-only machine.
 #
@@ -99,7 +99,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 MpiDefault=none
 ReturnToService=2
-MinJobAge=300
+MinJobAge=3600
 SlurmdTimeout=60
 InactiveLimit=0
 KillWait=5

@@ -121,7 +121,7 @@ submitted=$(grep -c "submitted with SLURM jobid" "$BASE/slurm.log" || true)
 say "jobs: $expected expected, $submitted submitted to SLURM"
 [ -n "$expected" ] && [ "$expected" -gt 0 ] || fail "could not count the workflow's jobs"
 [ "$submitted" = "$expected" ] || fail "$submitted jobs were submitted to SLURM, expected $expected (log $BASE/slurm.log)"
-# (finished jobs stay visible to squeue for MinJobAge=300 s)
+# (finished jobs stay visible to squeue for MinJobAge, 3600 s on the test cluster)
 job_states=$(squeue -h --states=all -o "%T") || fail "squeue failed"
 states=$(sort <<<"$job_states" | uniq -c | tr -s ' ' | paste -sd, -)
 say "SLURM job states: $states"
