@@ -6,8 +6,9 @@
 #
 # Needs root and Debian's slurm-wlm + munge (22.05). Only 127.0.0.1 is used; no accounting
 # (AccountingStorageType=accounting_storage/none, so `sacct` does not work and the profile uses
-# `squeue`; MinJobAge=3600 keeps finished jobs visible to squeue for the test's final check). Two partitions mirror profiles/slurm/partitions.yaml on the same node: `cpu` (default)
-# and `gpu`; the node advertises one fake "gpu" GRES (File=/dev/null) so that
+# `squeue`; MinJobAge=3600 keeps finished jobs visible to squeue for the test's final check).
+# Two partitions mirror profiles/slurm/partitions.yaml on the same node: `cpu` (default) and `gpu`;
+# the node advertises one fake "gpu" GRES (File=/dev/null) so that
 # `sbatch --gpus=1` is scheduled on a CPU-only machine.
 #
 # One file lives outside BASE: the symlink /etc/slurm/slurm.conf -> BASE/etc/slurm.conf, because the
