@@ -30,3 +30,8 @@ dag: install
 
 clean-demo:
 	rm -rf results resources/demo
+
+# profiles/slurm on a throw-away single-node SLURM cluster (root; installs slurm-wlm and munge)
+.PHONY: slurm-e2e
+slurm-e2e: install
+	PYTHON=$(BIN)/python tests/slurm/run_slurm_e2e.sh

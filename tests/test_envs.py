@@ -1,0 +1,179 @@
+"""The conda environments (envs/*.yaml) pin exactly what requirements.txt pins, and every package a
+rule's job imports is in that rule's environment (and pinned in requirements.txt).
+
+Conda is not installed where this project is developed, so `--sdm conda` itself is never run; these
+checks are what keeps the environment files honest.
+"""
+import ast
+import importlib.metadata as md
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ENVS = sorted((ROOT / "envs").glob("*.yaml"))
+PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)\s*==\s*([^\s;#]+)$")
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower().split("[")[0]
+
+
+def requirements() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        m = PIN.match(line)
+        assert m, f"requirements.txt: '{line}' is not pinned with =="
+        pins[norm(m.group(1))] = m.group(2)
+    return pins
+
+
+def env_pins(path: Path) -> dict[str, str]:
+    """Packages of one conda env file: pip `name==version` and conda `name=version` / `name==version`."""
+    spec = yaml.safe_load(path.read_text())
+    pins = {}
+    for dep in spec["dependencies"]:
+        if isinstance(dep, dict):
+            for pip_dep in dep.get("pip", []):
+                m = PIN.match(pip_dep.strip())
+                assert m, f"{path.name}: pip dependency '{pip_dep}' is not pinned with =="
+                pins[norm(m.group(1))] = m.group(2)
+        else:
+            name, _, version = dep.partition("=")
+            if norm(name) in ("python", "pip"):
+                continue
+            assert version, f"{path.name}: conda dependency '{dep}' has no version"
+            pins[norm(name)] = version.lstrip("=")
+    return pins
+
+
+def third_party(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("subspace", "__future__")}
+
+
+def distributions(import_names: set[str]) -> set[str]:
+    dist_of = md.packages_distributions()
+    missing = sorted(n for n in import_names if n not in dist_of)
+    assert not missing, f"imported but not installed in this environment: {missing}"
+    return {norm(dist_of[n][0]) for n in import_names}
+
+
+def package_modules(module: str, seen: set[str] | None = None) -> set[str]:
+    """`module` and every subspace module it imports, at any depth (lazy imports included)."""
+    seen = set() if seen is None else seen
+    if module in seen:
+        return seen
+    seen.add(module)
+    tree = ast.parse((ROOT / "subspace" / f"{module}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            targets = [node.module] if node.module else [a.name for a in node.names]
+            for t in targets:
+                package_modules(t.split(".")[0], seen)
+    return seen
+
+
+def command_modules(command: str) -> set[str]:
+    """The subspace modules `python -m subspace <command>` imports: cli's own imports plus its handler's."""
+    cli = (ROOT / "subspace" / "cli.py").read_text()
+    handlers = dict(re.findall(r'add_parser\("(\w+)".*?set_defaults\(func=(\w+)\)', cli, re.S))
+    assert command in handlers, f"subspace/cli.py has no command '{command}'"
+    tree = ast.parse(cli)
+    mods = {"__init__"}   # plus __main__ and cli, whose imports are the ones read here
+    names = third_party(ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
+                                   type_ignores=[]))
+    assert not names, f"subspace/cli.py imports third-party packages at the top: {names}"
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            mods.add(node.module.split(".")[0])
+        if isinstance(node, ast.FunctionDef) and node.name == handlers[command]:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom) and sub.level == 1:
+                    mods |= {sub.module.split(".")[0]} if sub.module else {a.name for a in sub.names}
+    seen = {"__main__", "cli"}   # cli's other handlers' lazy imports do not run for this command
+    for m in sorted(mods):
+        package_modules(m, seen)
+    return seen
+
+
+def rules() -> list[tuple[str, str, str | None, str | None]]:
+    """(file, rule, conda env path, subspace command) for every rule in workflow/rules/*.smk."""
+    found = []
+    for smk in sorted((ROOT / "workflow/rules").glob("*.smk")):
+        text = smk.read_text()
+        starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*rule (\w+):", text, re.M)]
+        for (start, name), (end, _) in zip(starts, starts[1:] + [(len(text), None)]):
+            block = text[start:end]
+            conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
+            command = re.search(r'"\{PY\} (\w+)', block)
+            env = str((smk.parent / conda.group(1)).resolve()) if conda else None
+            found.append((smk.name, name, env, command.group(1) if command else None))
+    return found
+
+
+def test_there_are_environments_and_rules():
+    assert [p.name for p in ENVS] == ["data.yaml", "plot.yaml", "train.yaml"] or len(ENVS) >= 3
+    assert len(rules()) >= 8
+
+
+@pytest.mark.parametrize("env", ENVS, ids=lambda p: p.name)
+def test_env_pins_equal_requirements(env):
+    req = requirements()
+    pins = env_pins(env)
+    assert pins, f"{env.name} pins nothing"
+    wrong = {name: (version, req.get(name)) for name, version in pins.items() if req.get(name) != version}
+    assert not wrong, f"{env.name}: pins that differ from requirements.txt (env, requirements.txt): {wrong}"
+
+
+def test_requirements_are_what_is_installed():
+    req = requirements()
+    wrong = {}
+    for name, version in req.items():
+        try:
+            installed = md.version(name)
+        except md.PackageNotFoundError:
+            installed = None
+        if installed is None or installed.split("+")[0] != version:   # torch reports 2.x.y+cpu
+            wrong[name] = (version, installed)
+    assert not wrong, f"requirements.txt pins that are not the installed versions (pinned, installed): {wrong}"
+
+
+def test_every_imported_package_is_pinned():
+    sources = list((ROOT / "subspace").glob("*.py")) + list((ROOT / "workflow/rules").glob("*.smk"))
+    names = set()
+    for path in sources:
+        if path.suffix == ".py":
+            names |= third_party(ast.parse(path.read_text()))
+        else:   # Snakemake files are not Python; take their plain import lines
+            for line in path.read_text().splitlines():
+                if re.match(r"^(import|from) \w", line):
+                    names |= third_party(ast.parse(line.strip()))
+    missing = sorted(distributions(names) - set(requirements()))
+    assert not missing, f"imported by the workflow but not pinned in requirements.txt: {missing}"
+
+
+@pytest.mark.parametrize("smk,rule,env,command", rules(), ids=lambda v: v if isinstance(v, str) else "")
+def test_each_rule_env_has_what_its_job_imports(smk, rule, env, command):
+    if command is None:
+        assert env is None, f"{smk}: rule {rule} has a conda env but runs no subspace command"
+        return
+    assert env, f"{smk}: rule {rule} runs `subspace {command}` but declares no conda: environment"
+    assert Path(env).exists(), f"{smk}: rule {rule}: conda env {env} does not exist"
+    names = set()
+    for module in command_modules(command):
+        names |= third_party(ast.parse((ROOT / "subspace" / f"{module}.py").read_text()))
+    missing = sorted(distributions(names) - set(env_pins(Path(env))))
+    assert not missing, (f"{smk}: rule {rule} runs `subspace {command}`, which imports {missing}, "
+                         f"but {Path(env).name} does not install them")
