@@ -34,10 +34,10 @@ FACS = {
     "AU20": ("lip stretcher", "risorius, platysma"),
     "AU23": ("lip tightener", "orbicularis oris"),
     "AU24": ("lip pressor", "orbicularis oris"),
-    "AU25": ("lips part", "depressor labii inferioris; relaxed mentalis, orbicularis oris"),
-    "AU26": ("jaw drop", "masseter relaxed; temporalis, internal pterygoid relaxed"),
+    "AU25": ("lips part", "depressor labii inferioris (mentalis relaxed)"),
+    "AU26": ("jaw drop", "masseter, temporalis relaxed"),
     "AU28": ("lip suck", "orbicularis oris"),
-    "AU43": ("eyes closed", "relaxed levator palpebrae superioris; orbicularis oculi, pars palpebralis"),
+    "AU43": ("eyes closed", "levator palpebrae sup. relaxed"),
 }
 
 _AU = re.compile(r"^(?:.*[^0-9A-Za-z])?AU(\d{1,2})(?:_[rc])?$", re.IGNORECASE)
@@ -56,7 +56,7 @@ def is_fau(dim_names: list[str]) -> bool:
 
 def au_label(code: str) -> str:
     action, muscle = FACS[code]
-    return f"{code} {action}\n({muscle})"
+    return f"{code} {action} ({muscle})"
 
 
 def fau_table(stats: dict, targets: list[str], source="attributions") -> tuple[list[str], np.ndarray, list[str]]:
@@ -79,16 +79,20 @@ def fau_figure(stats: dict, targets: list[str], title: str, paths, source="attri
     Returns the ranking per panel (AU codes, most relevant first).
     """
     codes, values, columns = fau_table(stats, targets, source)
-    fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 0.36 * len(codes) + 1.6),
+    n_cols = 2 if len(columns) > 2 else len(columns)
+    n_rows = -(-len(columns) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(6.5 * n_cols, (0.3 * len(codes) + 1.2) * n_rows),
                              squeeze=False)
+    for ax in axes.ravel()[len(columns):]:
+        ax.set_visible(False)
     ranking = {}
-    for j, (ax, col) in enumerate(zip(axes[0], columns)):
+    for j, (ax, col) in enumerate(zip(axes.ravel(), columns)):
         order = np.argsort(-values[:, j], kind="stable")
         ranking[col] = [codes[i] for i in order]
         y = np.arange(len(order))
         color = "tab:green" if col == "average" else "tab:blue"
         ax.barh(y, values[order, j], color=color)
-        ax.set_yticks(y, [au_label(codes[i]) for i in order], fontsize=6.5)
+        ax.set_yticks(y, [au_label(codes[i]) for i in order], fontsize=7)
         ax.invert_yaxis()
         ax.set_title(col.rstrip("_") if col != "average" else "average over targets")
         ax.set_xlabel("mean |IG attribution|" if stats.get("attrs", {}).get("aggregate", "abs") == "abs"

@@ -164,4 +164,6 @@ def all_outputs():
         out += figure_paths(task, "mean") + figure_paths(task, "std")
         if task in DEMO:
             out += [f"{RESULTS}/{task}/tables/planted_recovery.md"]
+    # late fusion, FAU figures, fine-tuning: defined in fuse.smk / finetune.smk
+    out += fusion_outputs() + fau_outputs() + finetune_outputs()
     return out
