@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -199,7 +200,11 @@ def run(model_dir, clips: Clips, cfg: FinetuneConfig, out_dir, dims: list[int] |
     """
     out_dir = Path(out_dir)
     device = _device(cfg.device)
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
     set_determinism(cfg.seed, threads)
+    if device.type == "cuda":  # a few CUDA kernels have no deterministic variant: warn, don't fail
+        torch.use_deterministic_algorithms(True, warn_only=True)
     extractor, encoder = load_pretrained(model_dir)
     model = Wav2Vec2Regressor(encoder, len(cfg.targets), cfg.head_dim, dims).to(device)
     if cfg.freeze_feature_encoder:
