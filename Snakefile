@@ -21,6 +21,9 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/attribute.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/fuse_finetune_common.smk"
+include: "workflow/rules/fuse.smk"
+include: "workflow/rules/finetune.smk"
 
 
 rule all:

@@ -121,6 +121,52 @@ def cmd_plot(a):
     plot.sorted_attribution_figure(stats, "std", a.task, spec["std_out"])
 
 
+def cmd_fuse(a):
+    from . import fuse, metrics
+    spec = json.loads(a.spec)
+    df, singles, fused = fuse.fusion_table(a.task, spec["task_type"], spec["targets"], spec["combinations"],
+                                           spec["methods"], spec["members"])
+    metric = metrics.metric_name(spec["task_type"])
+    fuse.write_fusion(df, singles, fused, a.task, metric, a.csv, a.md, a.predictions)
+    for r in df.itertuples():
+        log.info("%s [%s]: devel %.4f vs best single %s %.4f (%+.4f), test %.4f", r.variants, r.method, r.devel,
+                 r.best_single, r.best_single_devel, r.devel_gain, r.test)
+
+
+def cmd_fau(a):
+    from . import attribute, fau
+    stats = attribute.read_attributions(a.attributions)
+    ranking = fau.fau_figure(stats, json.loads(a.targets), f"{a.task}: Integrated Gradients per facial action "
+                             f"unit ({a.feature}), sorted", a.out, source=a.attributions)
+    log.info("most relevant action units on average: %s", ", ".join(ranking["average"][:5]))
+
+
+def cmd_finetune(a):
+    from . import finetune
+    spec = json.loads(a.spec)
+    cfg = finetune.FinetuneConfig(targets=spec["targets"], seed=a.seed, **spec["train"])
+    dims = finetune.read_kept(a.selection) if a.selection else None
+    extractor, _ = finetune.load_pretrained(spec["model"])
+    clips = finetune.load_clips(spec["partition_file"], spec["label_file"], spec["audio_dir"], spec["targets"],
+                                extractor.sampling_rate, cfg.max_seconds)
+    try:
+        record = finetune.run(spec["model"], clips, cfg, a.out_dir, dims=dims, threads=a.threads)
+    except ValueError as exc:
+        raise InputError(a.selection or spec["model"], str(exc)) from None
+    h = record["history"]
+    log.info("Pearson loss epoch 1 -> %d: train %.4f -> %.4f, devel %.4f -> %.4f; scores %s", len(h),
+             h[0]["train_loss"], h[-1]["train_loss"], h[0]["devel_loss"], h[-1]["devel_loss"], record["scores"])
+
+
+def cmd_finetune_demo(a):
+    from . import finetune
+    spec = json.loads(a.spec)
+    finetune.make_demo_audio(spec["partition_file"], spec["label_file"], spec["audio_dir"], spec["targets"],
+                             spec["seconds"], spec["sampling_rate"], spec["seed"])
+    finetune.build_tiny_wav2vec2(spec["model"], spec["hidden_size"], spec["sampling_rate"], spec["seed"])
+    log.info("demo audio in %s, tiny wav2vec 2.0 in %s", spec["audio_dir"], spec["model"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m subspace", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -182,6 +228,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--task", required=True)
     s.add_argument("--spec", required=True)
     s.set_defaults(func=cmd_plot)
+    s = sub.add_parser("fuse", help="late fusion of per-modality predictions")
+    s.add_argument("--task", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.add_argument("--predictions", required=True)
+    s.set_defaults(func=cmd_fuse)
+
+    s = sub.add_parser("fau", help="attribution per facial action unit, by muscle")
+    s.add_argument("--task", required=True)
+    s.add_argument("--feature", required=True)
+    s.add_argument("--attributions", required=True)
+    s.add_argument("--targets", required=True)
+    s.add_argument("--out", nargs="+", required=True)
+    s.set_defaults(func=cmd_fau)
+
+    s = sub.add_parser("finetune", help="fine-tune wav2vec 2.0 with the Pearson loss")
+    s.add_argument("--spec", required=True)
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--selection")
+    s.add_argument("--out-dir", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_finetune)
+
+    s = sub.add_parser("finetune-demo", help="demo audio per video and a tiny wav2vec 2.0, offline")
+    s.add_argument("--spec", required=True)
+    s.set_defaults(func=cmd_finetune_demo)
     return p
 
 

@@ -47,7 +47,8 @@ def test_every_output_has_the_right_content(run_dir):
             reduced = json.loads((res / task / "models" / feature / threshold / "seed1" / "metrics.json").read_text())
             assert reduced["n_dims"] == sel["n_kept"] < dim
         table = pd.read_csv(res / task / "tables" / "full_vs_reduced.csv")
-        assert table.threshold.tolist() == ["mean", "p75"] and (table.feature == feature).all()
+        table = table[table.feature == feature].reset_index(drop=True)  # mimic also has a second feature
+        assert table.threshold.tolist() == ["mean", "p75"]
         assert (table.reduced_parameters < table.full_parameters).all()
         assert (table.full_best >= table.full_mean).all()
         md = (res / task / "tables" / "full_vs_reduced.md").read_text()
@@ -58,6 +59,61 @@ def test_every_output_has_the_right_content(run_dir):
             png = res / task / "figures" / f"attribution_{which}.png"
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
             assert (res / task / "figures" / f"attribution_{which}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_late_fusion_tables(run_dir):
+    res = run_dir / "results"
+    humor = pd.read_csv(res / "humor/tables/fusion.csv")
+    assert humor[["variants", "method"]].values.tolist() == [["w2v:full + w2v:mean", "mean"],
+                                                             ["w2v:full + w2v:mean", "weighted"]]
+    mimic = pd.read_csv(res / "mimic/tables/fusion.csv").set_index(["variants", "method"])
+    assert len(mimic) == 4 and mimic.devel.between(-1, 1).all() and mimic.test.notna().all()
+    # the mean fusion equals the mean of the best-devel seeds' predictions
+    targets = ["Approval_", "Disappointment_", "Uncertainty_"]
+    preds = []
+    for feature in ("faus", "w2v"):
+        seeds = {s: json.loads((res / f"mimic/models/{feature}/full/seed{s}/metrics.json").read_text())
+                 for s in (1, 2)}
+        best = max(seeds, key=lambda s: seeds[s]["scores"]["devel"])
+        df = pd.read_csv(res / f"mimic/models/{feature}/full/seed{best}/predictions.csv", dtype={"sample_id": str})
+        preds.append(df[df.partition == "devel"].sort_values("sample_id"))
+    fused = (preds[0][[f"pred_{t}" for t in targets]].to_numpy() + preds[1][[f"pred_{t}" for t in targets]].to_numpy()) / 2
+    labels = preds[0][[f"label_{t}" for t in targets]].to_numpy()
+    expected = np.mean([np.corrcoef(labels[:, k], fused[:, k])[0, 1] for k in range(3)])
+    row = mimic.loc[("faus:full + w2v:full", "mean")]
+    assert row.devel == pytest.approx(expected, abs=1e-4)
+    assert row.best_single_devel == pytest.approx(max(json.loads(
+        (res / f"mimic/models/{f}/full/seed{s}/metrics.json").read_text())["scores"]["devel"]
+        for f in ("faus", "w2v") for s in (1, 2)))
+    # weights fitted on devel are at least as good as the best member there (in-sample)
+    assert mimic.loc[("faus:full + w2v:full", "weighted"), "devel"] >= row.best_single_devel - 1e-6
+    md = (res / "mimic/tables/fusion.md").read_text()
+    assert "| faus+w2v | faus:mean + w2v:p75 | weighted |" in md and "| w2v:p75 |" in md
+    assert len(pd.read_csv(res / "mimic/fusion/predictions.csv")) == 4 * 180
+
+
+def test_fau_figure(run_dir):
+    figures = run_dir / "results/mimic/figures"
+    png = figures / "fau_faus.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    assert (figures / "fau_faus.pdf").read_bytes()[:4] == b"%PDF"
+    log = (run_dir / "results/logs/mimic/fau_figure/faus.log").read_text()
+    assert "most relevant action units on average: AU" in log
+
+
+def test_finetuning_outputs(run_dir):
+    res = run_dir / "results/mimic/finetune"
+    kept = json.loads((run_dir / "results/mimic/selection/w2v/mean.json").read_text())["n_kept"]
+    for variant, n_dims in (("full", None), ("mean", kept)):
+        m = json.loads((res / variant / "seed1/metrics.json").read_text())
+        assert m["n_dims"] == n_dims and m["epochs"] == 3 and m["metric"] == "pearson"
+        losses = [h["train_loss"] for h in m["history"]]
+        assert losses[-1] < losses[0] and all(0 <= v <= 2 for v in losses)
+        assert -1 <= m["scores"]["devel"] <= 1 and "test" in m["scores"]
+        assert (res / variant / "seed1/loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        preds = pd.read_csv(res / variant / "seed1/predictions.csv", dtype={"sample_id": str})
+        assert len(preds) == 180 and preds.filter(like="pred_").notna().all().all()
+    assert len(list((run_dir / "resources/demo/mimic/audio").glob("*.wav"))) == 180
 
 
 def test_the_planted_signal_is_found_on_the_tiny_demo(run_dir):

@@ -165,6 +165,8 @@ def all_outputs():
         out += figure_paths(task, "mean") + figure_paths(task, "std")
         if task in DEMO:
             out += [f"{RESULTS}/{task}/tables/planted_recovery.md"]
+    # late fusion, FAU figures, fine-tuning: defined in fuse_finetune_common.smk
+    out += fusion_outputs() + fau_outputs() + finetune_outputs()
     return out
 
 

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from subspace import fau
+from subspace.demo import FAU_NAMES
+from subspace.errors import InputError
+
+
+def test_every_py_feat_action_unit_has_a_muscle():
+    assert sorted(fau.FACS) == sorted(FAU_NAMES) and len(fau.FACS) == 20
+    assert fau.FACS["AU05"] == ("upper lid raiser", "levator palpebrae superioris")
+    assert fau.FACS["AU12"][1] == "zygomaticus major"
+    assert [fau.au_code(n) for n in ("AU05", "AU5_r", "faus_AU12_c", "w2v_3", "AU100")] == \
+        ["AU05", "AU05", "AU12", None, None]
+    assert fau.is_fau(FAU_NAMES) and not fau.is_fau(["w2v_0", "AU01"])
+
+
+def test_figure_sorts_each_target_and_the_average(tmp_path):
+    rng = np.random.default_rng(0)
+    per_target = rng.random((3, 20))
+    per_target[:, FAU_NAMES.index("AU05")] = 5.0  # the paper: upper lid raiser most relevant for all three
+    stats = {"mean": per_target.mean(0), "mean_per_target": per_target, "dim_names": list(FAU_NAMES)}
+    paths = [tmp_path / "fau.png", tmp_path / "fau.pdf"]
+    ranking = fau.fau_figure(stats, ["Approval_", "Disappointment_", "Uncertainty_"], "test", paths)
+    assert list(ranking) == ["Approval_", "Disappointment_", "Uncertainty_", "average"]
+    for k, target in enumerate(["Approval_", "Disappointment_", "Uncertainty_"]):
+        assert ranking[target] == [FAU_NAMES[i] for i in np.argsort(-per_target[k], kind="stable")]
+    assert ranking["average"][0] == "AU05"
+    assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:4] == b"%PDF"
+
+
+def test_non_au_dimensions_and_wrong_target_count_are_clear_errors(tmp_path):
+    stats = {"mean": np.ones(3), "mean_per_target": np.ones((1, 3)), "dim_names": ["w2v_0", "w2v_1", "w2v_2"]}
+    with pytest.raises(InputError, match="not FACS action units"):
+        fau.fau_figure(stats, ["x"], "t", [tmp_path / "x.png"], source="attr.h5")
+    stats = {"mean": np.ones(20), "mean_per_target": np.ones((1, 20)), "dim_names": list(FAU_NAMES)}
+    with pytest.raises(InputError, match="1 outputs but the task has 3 targets"):
+        fau.fau_figure(stats, ["a", "b", "c"], "t", [tmp_path / "x.png"])

@@ -1,0 +1,63 @@
+# Fine-tune wav2vec 2.0 end to end with the batch-level Pearson loss (config `finetune`): the head
+# sees every final-layer dimension (variant `full`) or only a selection's kept ones (a threshold).
+
+
+if "demo" in FINETUNE.get("mimic", {}):
+
+    rule finetune_demo_mimic:
+        input:
+            demo=demo_files("mimic")["partition"] + demo_files("mimic")["labels"],
+            code=code("finetune", "data", "loss", "train", "store"),
+        output:
+            audio=ft_demo_files("mimic")[0],
+            model=ft_demo_files("mimic")[1],
+        params:
+            spec=spec_json({**FINETUNE["mimic"]["demo"], "model": FINETUNE["mimic"]["model"],
+                            "audio_dir": FINETUNE["mimic"]["audio_dir"],
+                            "partition_file": task_cfg("mimic")["partition_file"],
+                            "label_file": task_cfg("mimic")["label_file"], "targets": task_cfg("mimic")["targets"],
+                            "seed": DEMO.get("seed", 0)}),
+        log:
+            f"{RESULTS}/logs/demo/finetune_mimic.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/demo/finetune_mimic.tsv"
+        conda:
+            "../../envs/finetune.yaml"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        shell:
+            "{PY} finetune-demo --spec {params.spec:q} 2> {log}"
+
+
+rule finetune:
+    input:
+        audio=lambda w: ft_audio(w.task),
+        model=lambda w: ft_model_files(w.task),
+        partition=lambda w: task_cfg(w.task)["partition_file"],
+        labels=lambda w: task_cfg(w.task)["label_file"],
+        selection=finetune_selection,
+        code=code("finetune", "data", "loss", "train", "store", "metrics", "plot"),
+    output:
+        model=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/model.pt",
+        predictions=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/predictions.csv",
+        metrics=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/metrics.json",
+        curve=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/loss_curve.png",
+    params:
+        spec=lambda w: spec_json(finetune_spec(w.task)),
+        selection=lambda w, input: f"--selection {input.selection}" if input.selection else "",
+        out_dir=lambda w, output: str(Path(output.metrics).parent),
+    log:
+        f"{RESULTS}/logs/{{task}}/finetune/{{variant}}/seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/finetune/{{variant}}/seed{{seed}}.tsv"
+    threads: config.get("threads_per_job", 1)
+    conda:
+        "../../envs/finetune.yaml"
+    resources:
+        gpu=lambda w: ft_cfg(w.task).get("gpu", 1),
+        mem_mb=lambda w: ft_cfg(w.task).get("mem_mb", 8000),
+        runtime=lambda w: ft_cfg(w.task).get("runtime", 240),
+    shell:
+        "{PY} finetune --spec {params.spec:q} --seed {wildcards.seed} {params.selection} "
+        "--out-dir {params.out_dir} --threads {threads} 2> {log}"
