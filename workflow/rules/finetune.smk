@@ -27,7 +27,7 @@ if "demo" in FINETUNE.get("mimic", {}):
             mem_mb=2000,
             runtime=10,
         shell:
-            "{PY} finetune-demo --spec {params.spec:q} 2> {log}"
+            "python -m subspace finetune-demo --spec {params.spec:q} 2> {log}"
 
 
 rule finetune:
@@ -59,5 +59,5 @@ rule finetune:
         mem_mb=lambda w: ft_cfg(w.task).get("mem_mb", 8000),
         runtime=lambda w: ft_cfg(w.task).get("runtime", 240),
     shell:
-        "{PY} finetune --spec {params.spec:q} --seed {wildcards.seed} {params.selection} "
+        "python -m subspace finetune --spec {params.spec:q} --seed {wildcards.seed} {params.selection} "
         "--out-dir {params.out_dir} --threads {threads} 2> {log}"

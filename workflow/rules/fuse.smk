@@ -21,7 +21,7 @@ rule fuse:
         mem_mb=2000,
         runtime=10,
     shell:
-        "{PY} fuse --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} --md {output.md} "
+        "python -m subspace fuse --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} --md {output.md} "
         "--predictions {output.predictions} 2> {log}"
 
 
@@ -43,5 +43,5 @@ rule fau_figure:
         mem_mb=1000,
         runtime=5,
     shell:
-        "{PY} fau --task {wildcards.task} --feature {wildcards.feature} --attributions {input.attributions} "
+        "python -m subspace fau --task {wildcards.task} --feature {wildcards.feature} --attributions {input.attributions} "
         "--targets {params.targets:q} --out {output} 2> {log}"
