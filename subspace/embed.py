@@ -287,7 +287,7 @@ def video_rows(spec: dict, encoder: dict, videos, threads: int = 1, transcript_r
         for s, v in tqdm(videos, desc="text", mininterval=5):
             path = (Path(transcript_root) / s / f"{v}.csv" if transcript_root
                     else media.media_path(spec, "transcript", s, v))
-            if not path.exists() and spec["layout"] == "mimic" and encoder.get("missing_transcript_ok", True):
+            if not path.exists() and spec["layout"] == "mimic":
                 sent = pd.DataFrame({"start": [], "end": [], "text": []})
             else:
                 sent = media.read_transcript(path, cols)

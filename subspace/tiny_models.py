@@ -110,7 +110,7 @@ def build(kind: str, out, seed: int = 0, **size) -> Path:
         elif kind == "vit":
             image = size.get("image_size", 32)
             cfg = ViTConfig(**common, image_size=image, patch_size=size.get("patch_size", 8), num_channels=3)
-            ViTModel(cfg, add_pooling_layer=False).eval().save_pretrained(tmp)
+            ViTModel(cfg).eval().save_pretrained(tmp)
             (tmp / "preprocessor_config.json").write_text(json.dumps({
                 "image_processor_type": "ViTImageProcessor", "do_resize": True, "size": {"height": image, "width": image},
                 "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
