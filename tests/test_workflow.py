@@ -58,7 +58,8 @@ def test_every_output_has_the_right_content(run_dir):
             reduced = json.loads((res / task / "models" / feature / threshold / "seed1" / "metrics.json").read_text())
             assert reduced["n_dims"] == sel["n_kept"] < dim
         table = pd.read_csv(res / task / "tables" / "full_vs_reduced.csv")
-        assert table.threshold.tolist() == ["mean", "p75"] and (table.feature == feature).all()
+        table = table[table.feature == feature].reset_index(drop=True)
+        assert table.threshold.tolist() == ["mean", "p75"]
         assert (table.reduced_parameters < table.full_parameters).all()
         assert (table.full_best >= table.full_mean).all()
         md = (res / task / "tables" / "full_vs_reduced.md").read_text()
@@ -69,6 +70,22 @@ def test_every_output_has_the_right_content(run_dir):
             png = res / task / "figures" / f"attribution_{which}.png"
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
             assert (res / task / "figures" / f"attribution_{which}.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_raw_media_feature_is_translated_extracted_in_shards_and_merged(run_dir):
+    res = run_dir / "results/humor"
+    with h5py.File(res / "embeddings/bert-en.h5") as raw, h5py.File(res / "embeddings/w2v.h5") as csv:
+        assert raw.attrs["encoder"] == "bert-tiny" and raw.attrs["task"] == "humor"
+        np.testing.assert_array_equal(raw["sample_id"].asstr()[()], csv["sample_id"].asstr()[()])
+        np.testing.assert_array_equal(raw["labels"][()], csv["labels"][()])
+        assert raw["features"].shape[1] == 32 and np.isfinite(raw["features"][()]).all()
+    assert sorted(p.name for p in (res / "shards/bert-en").glob("*.h5")) == ["0-of-2.h5", "1-of-2.h5"]
+    translated = sorted((res / "translated/bert-en").glob("*/*/*.csv"))
+    assert len(translated) == 10 and {p.parts[-3] for p in translated} == {"0-of-2", "1-of-2"}
+    assert list(pd.read_csv(translated[0]).columns) == ["sentence_id", "word", "start", "end"]
+    table = pd.read_csv(res / "tables/full_vs_reduced.csv")
+    assert set(table.feature) == {"w2v", "bert-en"}
+    assert "bert-en" not in set(pd.read_csv(res / "tables/planted_recovery.csv").feature)
 
 
 def test_the_planted_signal_is_found_on_the_tiny_demo(run_dir):
