@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make(workdir: Path, n: int, shards: int) -> Path:
+def make(workdir: Path, n: int, shards: int, only: str = "all") -> Path:
     data = workdir / "data"
     (data / "features" / "faus").mkdir(parents=True)
     (data / "audio").mkdir()
@@ -56,6 +56,11 @@ def make(workdir: Path, n: int, shards: int) -> Path:
         "attribution": {"n_steps": 50},
         "selection": {"thresholds": ["mean", "p75"]},
     }
+    feats = config["tasks"]["mimic"]["features"]
+    if only == "csv":
+        config["tasks"]["mimic"]["features"] = {"faus": feats["faus"]}
+    elif only == "raw":
+        config["tasks"]["mimic"]["features"] = {k: v for k, v in feats.items() if k != "faus"}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -65,11 +70,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--videos", type=int, default=18000)
     ap.add_argument("--shards", type=int, default=64)
+    ap.add_argument("--only", choices=["all", "csv", "raw"], default="all",
+                    help="features: the CSV one (faus), the two raw-media ones, or all three")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         t0 = time.perf_counter()
-        config = make(workdir, a.videos, a.shards)
+        config = make(workdir, a.videos, a.shards, a.only)
         setup = time.perf_counter() - t0
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         cmd = [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--snakefile", str(ROOT / "Snakefile"),
@@ -81,7 +88,7 @@ def main() -> int:
             print(proc.stdout[-3000:], proc.stderr[-3000:], file=sys.stderr)
             return 1
         jobs = next((line.split()[-1] for line in proc.stdout.splitlines() if line.startswith("total")), "?")
-        print(f"{a.videos} videos, {a.shards} shards per raw feature: setup {setup:.1f} s, "
+        print(f"{a.videos} videos, features: {a.only}, {a.shards} shards per raw feature: setup {setup:.1f} s, "
               f"`snakemake -n` {dry:.1f} s, {jobs} jobs")
     return 0
 

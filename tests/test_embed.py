@@ -256,3 +256,21 @@ def test_mimic_samples_are_whole_videos(models, tmp_path):
     np.testing.assert_allclose(emb.sequences[0][:, 0], [0.05, 0.25, 0.45, 0.65, 0.85], atol=1e-6)
     assert emb.partitions.tolist() == ["train", "train", "devel", "devel", "test"]
     np.testing.assert_allclose(emb.labels, pd.read_csv(tmp_path / "labels.csv").iloc[:, 1:].to_numpy(), atol=1e-6)
+
+
+def test_a_missing_model_folder_stops_the_workflow_before_any_job(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    import yaml
+    root = Path(__file__).resolve().parents[1]
+    cfg = yaml.safe_load((root / "tests/data/tiny_config.yaml").read_text())
+    cfg["encoders"]["bert-tiny"]["model"] = str(tmp_path / "no-such-model")
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile", str(root / "Snakefile"),
+                           "--directory", str(tmp_path), "--configfile", str(tmp_path / "c.yaml"), "--cores", "1"],
+                          capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "encoders.bert-tiny.model" in out and "no-such-model does not exist" in out and "huggingface-cli" in out
+    assert not (tmp_path / "results").exists()

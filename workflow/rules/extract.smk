@@ -37,7 +37,11 @@ def task_videos(task):
             return tuple((c, f"{c}_v{v:02d}") for c, _ in demo_data.humor_subjects(spec)
                          for v in range(spec["videos_per_coach"]))
         return tuple((v, v) for v, _ in demo_data.mimic_videos(spec))
-    return tuple(raw_media.list_videos(store_spec(task)))
+    from subspace.errors import InputError
+    try:
+        return tuple(raw_media.list_videos(store_spec(task)))
+    except InputError as exc:
+        fail(f"tasks.{task}: {exc}")
 
 
 def extract_spec(task, feature):
@@ -92,6 +96,9 @@ def check_extraction_config():
     if both:
         fail(f"features {sorted(both)} are raw-media features in one task and CSV features in another: rename one")
     for task in TASKS:
+        if task in DEMO and raw_features(task) and "raw" not in DEMO[task]:
+            fail(f"tasks.{task}: raw-media features {raw_features(task)} need demo.{task}.raw "
+                 "(only the Humor demo writes raw media)")
         for feature in raw_features(task):
             src = task_cfg(task)["features"][feature]["source"]
             if src not in ENCODERS:
