@@ -217,18 +217,27 @@ class VideoEncoder:
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
     def embed_video(self, path, boxes: pd.DataFrame | None, batch_size: int):
-        frames = media.read_frames(path, float(self.enc.get("fps", 2)))
-        times = np.array([t for t, _ in frames], np.int64)
-        images = [f for _, f in frames]
-        if boxes is not None and len(boxes):
-            bt = boxes["time_ms"].to_numpy()
-            nearest = np.clip(np.searchsorted(bt, times), 0, len(bt) - 1)
-            prev = np.clip(nearest - 1, 0, len(bt) - 1)
-            nearest = np.where(np.abs(bt[prev] - times) <= np.abs(bt[nearest] - times), prev, nearest)
-            box = boxes[media.FACE_BOX].to_numpy()
-            images = [media.crop(img, box[k]) for img, k in zip(images, nearest)]
-        rows = self.embed_images(images, batch_size)
-        return media.pool_windows(times, rows, int(self.enc.get("pool_ms", 500)))
+        """Frames are decoded, cropped and embedded batch by batch, so long videos fit in memory."""
+        times, rows, batch = [], [], []
+        bt = boxes["time_ms"].to_numpy() if boxes is not None and len(boxes) else None
+
+        def flush():
+            rows.append(self.embed_images([img for _, img in batch], batch_size))
+            times.extend(t for t, _ in batch)
+            batch.clear()
+
+        for t, img in media.iter_frames(path, float(self.enc.get("fps", 2))):
+            if bt is not None:  # the face box nearest in time
+                k = int(np.clip(np.searchsorted(bt, t), 1, len(bt) - 1)) if len(bt) > 1 else 0
+                if len(bt) > 1 and abs(bt[k - 1] - t) <= abs(bt[k] - t):
+                    k -= 1
+                img = media.crop(img, boxes[media.FACE_BOX].iloc[k].to_numpy())
+            batch.append((t, img))
+            if len(batch) == batch_size:
+                flush()
+        if batch:
+            flush()
+        return media.pool_windows(np.asarray(times, np.int64), np.concatenate(rows), int(self.enc.get("pool_ms", 500)))
 
 
 # ------------------------------------------------------------------------------- translation

@@ -130,7 +130,12 @@ def read_wav(path, sampling_rate: int) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------- video
 def read_frames(path, fps: float) -> list[tuple[int, np.ndarray]]:
-    """(timestamp ms, H x W x 3 uint8 RGB) frames sampled at ``fps``.
+    """All of :func:`iter_frames` as a list (short videos and tests)."""
+    return list(iter_frames(path, fps))
+
+
+def iter_frames(path, fps: float):
+    """(timestamp ms, H x W x 3 uint8 RGB) frames sampled at ``fps``, decoded as they are consumed.
 
     ``path`` is a video file (decoded with PyAV) or a folder of images named by their timestamp
     in milliseconds (``0.jpg``, ``500.jpg``, ...), which are used as they are.
@@ -145,13 +150,15 @@ def read_frames(path, fps: float) -> list[tuple[int, np.ndarray]]:
         if not stamped:
             raise InputError(path, "frame folder holds no images")
         from PIL import Image
-        return [(ts, np.asarray(Image.open(p).convert("RGB"))) for ts, p in stamped]
+        for ts, p in stamped:
+            yield ts, np.asarray(Image.open(p).convert("RGB"))
+        return
     if not path.exists():
         candidates = [path.with_suffix("")] if path.suffix else []
         raise InputError(path, "video file does not exist" + (
             f" (nor a frame folder {candidates[0]})" if candidates and not candidates[0].exists() else ""))
     import av
-    out, step, next_ms = [], 1000.0 / fps, 0.0
+    n, step, next_ms = 0, 1000.0 / fps, 0.0
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -160,13 +167,13 @@ def read_frames(path, fps: float) -> list[tuple[int, np.ndarray]]:
                     continue
                 ms = float(frame.pts * frame.time_base * 1000)
                 if ms + 1e-6 >= next_ms:
-                    out.append((int(round(ms)), frame.to_ndarray(format="rgb24")))
+                    n += 1
+                    yield int(round(ms)), frame.to_ndarray(format="rgb24")
                     next_ms = (np.floor(ms / step + 1e-9) + 1) * step
     except (av.error.FFmpegError, IndexError) as exc:
         raise InputError(path, f"cannot decode video: {exc}") from None
-    if not out:
+    if not n:
         raise InputError(path, "video has no decodable frames")
-    return out
 
 
 def read_face_boxes(path, fps: float | None = None) -> pd.DataFrame:
