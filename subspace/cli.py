@@ -165,6 +165,49 @@ def cmd_finetune_demo(a):
                              spec["seconds"], spec["sampling_rate"], spec["seed"])
     finetune.build_tiny_wav2vec2(spec["model"], spec["hidden_size"], spec["sampling_rate"], spec["seed"])
     log.info("demo audio in %s, tiny wav2vec 2.0 in %s", spec["audio_dir"], spec["model"])
+def cmd_tiny_model(a):
+    from . import tiny_models
+    size = json.loads(a.size)
+    log.info("tiny %s model -> %s", a.kind, tiny_models.build(a.kind, a.out, seed=a.seed, **size))
+
+
+def _shard_videos(spec, shard, n_shards):
+    from . import media
+    return media.shard_videos(media.list_videos(spec), shard, n_shards)
+
+
+def cmd_translate(a):
+    from . import embed
+    spec = json.loads(a.spec)
+    videos = _shard_videos(spec, a.shard, a.n_shards)
+    n = embed.translate_videos(spec, spec["encoder"], videos, a.out, a.threads)
+    Path(a.out, "DONE").write_text(f"{len(videos)} transcripts, {n} sentences\n")
+    log.info("translated %d sentences of %d videos -> %s", n, len(videos), a.out)
+
+
+def cmd_extract(a):
+    from . import embed
+    spec = json.loads(a.spec)
+    start = time.perf_counter()
+    emb = embed.extract_shard(spec, spec["encoder"], a.feature, a.shard, a.n_shards, a.threads,
+                              transcript_root=a.transcripts)
+    embed.write_shard(a.out, emb, {"task": a.task, "feature": a.feature, "encoder": spec["encoder"],
+                                   "targets": spec["targets"], "source": spec["encoder"].get("model", "")})
+    log.info("%s/%s shard %d/%d: %d samples, dim %d, %.1f s -> %s", a.task, a.feature, a.shard, a.n_shards,
+             len(emb.sample_ids), emb.dim, time.perf_counter() - start, a.out)
+
+
+def cmd_merge(a):
+    from . import embed, store
+    spec = json.loads(a.spec)
+    emb = embed.merge_shards(spec, a.shards, {
+        "task": a.task, "feature": a.feature, "encoder": spec["encoder"].get("name", spec["encoder"]["kind"]),
+        "targets": spec["targets"], "source": spec["encoder"].get("model", spec["encoder"]["kind"]),
+        "config_hash": store.config_hash(spec)})
+    store.write_embeddings(a.out, emb)
+    counts = {p: int((emb.partitions == p).sum()) for p in ("train", "devel", "test")}
+    log.info("%s/%s: %d shards, %d samples %s, dim %d, %d empty -> %s", a.task, a.feature, len(a.shards),
+             len(emb.sample_ids), counts, emb.dim, emb.attrs["empty_segments"], a.out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,6 +298,34 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("finetune-demo", help="demo audio per video and a tiny wav2vec 2.0, offline")
     s.add_argument("--spec", required=True)
     s.set_defaults(func=cmd_finetune_demo)
+
+    s = sub.add_parser("tiny-model", help="build a tiny random HuggingFace model offline (demo/tests)")
+    s.add_argument("--kind", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--size", default="{}")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_tiny_model)
+
+    for name, func, help_ in (("extract", cmd_extract, "raw media of one shard -> HDF5 embedding store"),
+                              ("translate", cmd_translate, "translate one shard's transcripts (FSMT)")):
+        s = sub.add_parser(name, help=help_)
+        s.add_argument("--task", required=name == "extract")
+        s.add_argument("--feature", required=name == "extract")
+        s.add_argument("--spec", required=True)
+        s.add_argument("--shard", type=int, required=True)
+        s.add_argument("--n-shards", type=int, required=True)
+        s.add_argument("--transcripts", help="folder of (translated) transcripts instead of the configured ones")
+        s.add_argument("--out", required=True)
+        s.add_argument("--threads", type=int, default=1)
+        s.set_defaults(func=func)
+
+    s = sub.add_parser("merge", help="merge shard stores into one embedding store")
+    s.add_argument("--task", required=True)
+    s.add_argument("--feature", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--shards", nargs="+", required=True)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_merge)
     return p
 
 

@@ -42,7 +42,76 @@ def humor_files(root, spec: dict) -> dict[str, list[str]]:
     for feature in spec["features"]:
         files[f"feature:{feature}"] = [str(root / "feature_segments" / feature / c / f"{v}.csv")
                                        for c, v in videos]
+    if "raw" in spec:  # raw media with the same planted labels (see write_raw_humor)
+        for kind, folder, ext in RAW_MEDIA:
+            files[f"raw:{kind}"] = [str(root / "raw" / folder / c / f"{v}.{ext}") for c, v in videos]
     return files
+
+
+RAW_MEDIA = (("audio", "audio", "wav"), ("video", "video", "mp4"), ("transcript", "transcripts", "csv"),
+             ("face_boxes", "faces", "csv"))
+NEUTRAL_WORDS = ("der trainer sagt die mannschaft hat heute gut gespielt wir sind zufrieden das war ein schweres "
+                 "spiel aber die jungs haben gekämpft morgen trainieren wir").split()
+FUNNY_WORDS = "haha lustig genau brille keine ahnung schiedsrichter".split()
+
+
+def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict, rng) -> None:
+    """One video's raw media in which the window labels are planted.
+
+    audio (WAV, ``raw.sampling_rate``): noise, plus a tone in humorous windows; video (MP4,
+    ``raw.video_fps``): noisy frames with a bright block in the face region in humorous windows;
+    transcript (word-level CSV: sentence_id, word, start, end in ms): one sentence per window,
+    humorous ones with laughter words; faces: py-feat-style face boxes per frame.
+    """
+    import av
+    import soundfile as sf
+
+    root, win_s = Path(root) / "raw", HUMOR_WINDOW_MS / 1000
+    sr, fps, size, sig = raw["sampling_rate"], raw["video_fps"], raw["image_size"], raw["signal"]
+    n = len(labels)
+    # audio
+    t = np.arange(int(n * win_s * sr)) / sr
+    wav = 0.1 * rng.standard_normal(len(t))
+    on = np.repeat(labels, int(win_s * sr)).astype(bool)
+    wav[on] += sig * np.sin(2 * np.pi * (sr / 8) * t[on])
+    with atomic_path(root / "audio" / coach / f"{video}.wav") as tmp:
+        sf.write(tmp, (0.5 * wav).astype(np.float32), sr, subtype="PCM_16", format="WAV")
+    # video: 4 px border around a face box
+    n_frames, m = int(n * win_s * fps), 4
+    path = root / "video" / coach / f"{video}.mp4"
+    with atomic_path(path) as tmp:
+        with av.open(str(tmp), "w", format="mp4") as out:
+            stream = out.add_stream("mpeg4", rate=fps)
+            stream.width = stream.height = size
+            stream.pix_fmt = "yuv420p"
+            stream.bit_rate = 2_000_000
+            for k in range(n_frames):
+                img = (96 + 24 * rng.standard_normal((size, size, 3))).clip(0, 255)
+                if labels[int(k / fps / win_s)]:
+                    img[size // 2:size - m, m:size - m] += 255 * sig
+                frame = av.VideoFrame.from_ndarray(img.clip(0, 255).astype(np.uint8), format="rgb24")
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            for packet in stream.encode():
+                out.mux(packet)
+    # transcript: one sentence per 2 s window
+    rows = []
+    for w in range(n):
+        words = list(rng.choice(NEUTRAL_WORDS, size=int(rng.integers(2, 5))))
+        if labels[w]:
+            words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(FUNNY_WORDS)))
+        edges = np.linspace(w * HUMOR_WINDOW_MS + 100, (w + 1) * HUMOR_WINDOW_MS - 100, len(words) + 1).astype(int)
+        rows += [(w + 1, word, edges[i], edges[i + 1]) for i, word in enumerate(words)]
+    _write_csv(root / "transcripts" / coach / f"{video}.csv",
+               pd.DataFrame(rows, columns=["sentence_id", "word", "start", "end"]))
+    # py-feat-style face boxes (the detector's output columns), one row per frame
+    faces = pd.DataFrame({"frame": np.arange(n_frames), "FaceRectX": float(m), "FaceRectY": float(m),
+                          "FaceRectWidth": float(size - 2 * m), "FaceRectHeight": float(size - 2 * m),
+                          "FaceScore": 0.99})
+    for au in FAU_NAMES:
+        faces[au] = rng.random(n_frames).round(4)
+    faces["approx_time"] = (np.arange(n_frames) / fps).round(3)
+    _write_csv(root / "faces" / coach / f"{video}.csv", faces)
 
 
 def mimic_videos(spec: dict) -> list[tuple[str, str]]:
@@ -95,6 +164,9 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
             _write_csv(root / "label_segments" / coach / f"{video}.csv", pd.DataFrame({
                 "coach": coach, "segment_id": segment_ids, "timestamp_start": starts,
                 "timestamp_end": starts + HUMOR_WINDOW_MS, "humor": labels}))
+            if "raw" in spec:  # its own generator: the CSV features stay as they were
+                raw_rng = np.random.default_rng([seed, len(video), sum(map(ord, video))])
+                write_raw_humor(root, coach, video, signal_labels, spec["raw"], raw_rng)
             frame_label = np.repeat(signal_labels, frames_per_win)
             ts = np.arange(n_win * frames_per_win) * FRAME_MS
             for name, fs in spec["features"].items():

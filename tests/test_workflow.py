@@ -114,6 +114,20 @@ def test_finetuning_outputs(run_dir):
         preds = pd.read_csv(res / variant / "seed1/predictions.csv", dtype={"sample_id": str})
         assert len(preds) == 180 and preds.filter(like="pred_").notna().all().all()
     assert len(list((run_dir / "resources/demo/mimic/audio").glob("*.wav"))) == 180
+def test_raw_media_feature_is_translated_extracted_in_shards_and_merged(run_dir):
+    res = run_dir / "results/humor"
+    with h5py.File(res / "embeddings/bert-en.h5") as raw, h5py.File(res / "embeddings/w2v.h5") as csv:
+        assert raw.attrs["encoder"] == "bert-tiny" and raw.attrs["task"] == "humor"
+        np.testing.assert_array_equal(raw["sample_id"].asstr()[()], csv["sample_id"].asstr()[()])
+        np.testing.assert_array_equal(raw["labels"][()], csv["labels"][()])
+        assert raw["features"].shape[1] == 32 and np.isfinite(raw["features"][()]).all()
+    assert sorted(p.name for p in (res / "shards/bert-en").glob("*.h5")) == ["0-of-2.h5", "1-of-2.h5"]
+    translated = sorted((res / "translated/bert-en").glob("*/*/*.csv"))
+    assert len(translated) == 10 and {p.parts[-3] for p in translated} == {"0-of-2", "1-of-2"}
+    assert list(pd.read_csv(translated[0]).columns) == ["sentence_id", "word", "start", "end"]
+    table = pd.read_csv(res / "tables/full_vs_reduced.csv")
+    assert set(table.feature) == {"w2v", "bert-en"}
+    assert "bert-en" not in set(pd.read_csv(res / "tables/planted_recovery.csv").feature)
 
 
 def test_the_planted_signal_is_found_on_the_tiny_demo(run_dir):

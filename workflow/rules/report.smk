@@ -26,13 +26,13 @@ rule table:
 rule planted_recovery:
     input:
         planted=lambda w: demo_files(w.task)["planted"],
-        selections=lambda w: list(table_spec(w.task)["selections"].values()),
+        selections=lambda w: list(planted_selections(w.task).values()),
         code=code("tables", "select"),
     output:
         csv=f"{RESULTS}/{{task}}/tables/planted_recovery.csv",
         md=f"{RESULTS}/{{task}}/tables/planted_recovery.md",
     params:
-        spec=lambda w: spec_json({"selections": table_spec(w.task)["selections"]}),
+        spec=lambda w: spec_json({"selections": planted_selections(w.task)}),
     log:
         f"{RESULTS}/logs/{{task}}/planted_recovery.log",
     benchmark:

@@ -13,6 +13,8 @@ rule store:
         f"{RESULTS}/logs/{{task}}/store/{{feature}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/store/{{feature}}.tsv"
+    wildcard_constraints:
+        feature="|".join(f for t in TASKS for f in csv_features(t)) or "(?!)",
     conda:
         "../../envs/data.yaml"
     resources:

