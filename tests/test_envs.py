@@ -4,6 +4,7 @@ rule's job imports is in that rule's environment (and pinned in requirements.txt
 Conda is not installed where this project is developed, so `--sdm conda` itself is never run; these
 checks are what keeps the environment files honest.
 """
+import argparse
 import ast
 import importlib.metadata as md
 import re
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from subspace.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
@@ -88,7 +91,8 @@ def package_modules(module: str, seen: set[str] | None = None) -> set[str]:
 def command_modules(command: str) -> set[str]:
     """The subspace modules `python -m subspace <command>` imports: cli's own imports plus its handler's."""
     cli = (ROOT / "subspace" / "cli.py").read_text()
-    handlers = dict(re.findall(r'add_parser\("(\w+)".*?set_defaults\(func=(\w+)\)', cli, re.S))
+    subcommands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    handlers = {name: p.get_default("func").__name__ for name, p in subcommands.choices.items()}
     assert command in handlers, f"subspace/cli.py has no command '{command}'"
     tree = ast.parse(cli)
     mods = {"__init__"}   # plus __main__ and cli, whose imports are the ones read here
@@ -117,7 +121,7 @@ def rules() -> list[tuple[str, str, str | None, str | None]]:
         for (start, name), (end, _) in zip(starts, starts[1:] + [(len(text), None)]):
             block = text[start:end]
             conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
-            command = re.search(r'"\{PY\} (\w+)', block)
+            command = re.search(r'"python -m subspace ([\w-]+)', block)
             env = str((smk.parent / conda.group(1)).resolve()) if conda else None
             found.append((smk.name, name, env, command.group(1) if command else None))
     return found
