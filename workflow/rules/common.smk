@@ -165,6 +165,7 @@ def all_outputs():
         out += figure_paths(task, "mean") + figure_paths(task, "std")
         if task in DEMO:
             out += [f"{RESULTS}/{task}/tables/planted_recovery.md"]
+        out += report_outputs(task)  # evaluate.smk
     return out
 
 
@@ -178,3 +179,60 @@ def selection_input(wildcards):
     if wildcards.variant == "full":
         return []
     return f"{RESULTS}/{wildcards.task}/selection/{wildcards.feature}/{wildcards.variant}.json"
+
+
+# --- evaluation (rules in evaluate.smk) ---
+
+EVAL = config.get("evaluation", {})
+EVAL_SEEDS = SEEDS[: EVAL.get("seeds", 1)]
+EVAL_METHODS = EVAL.get("methods", ["ig", "random", "saliency", "input_x_gradient"])
+
+
+def eval_features(task):
+    return EVAL.get("features", {}).get(task, [])
+
+
+def check_evaluation_config():
+    for task, feats in EVAL.get("features", {}).items():
+        if task not in TASKS:
+            fail(f"evaluation.features.{task}: no such task (tasks: {TASKS})")
+        missing = set(feats) - set(features(task))
+        if missing:
+            fail(f"evaluation.features.{task}: {sorted(missing)} are not features of tasks.{task}")
+    if EVAL and EVAL.get("seeds", 1) > len(SEEDS):
+        fail(f"evaluation.seeds ({EVAL['seeds']}) is more than the {len(SEEDS)} seeds")
+    if EVAL.get("stability", True) and len(SEEDS) < 2:
+        fail("evaluation.stability needs at least 2 seeds to compare")
+
+
+check_evaluation_config()
+
+
+def full_models(task, feature):
+    return [f"{model_dir(task, feature, 'full', s)}/model.pt" for s in SEEDS]
+
+
+def topk_records(task, feature):
+    return {m: [f"{RESULTS}/{task}/evaluation/topk/{feature}/{m}/seed{s}.json" for s in EVAL_SEEDS]
+            for m in EVAL_METHODS}
+
+
+def topk_figures(task, feature):
+    return [f"{RESULTS}/{task}/figures/topk_{feature}.{ext}" for ext in ("png", "pdf")]
+
+
+def stability_inputs(task):
+    return {f: f"{RESULTS}/{task}/evaluation/stability/{f}.json" for f in features(task)}
+
+
+def report_outputs(task):
+    """The evaluation's outputs and the HTML renderings of every table, for `all` and the report."""
+    out = [f"{RESULTS}/{task}/tables/full_vs_reduced.html"]
+    if task in DEMO:
+        out.append(f"{RESULTS}/{task}/tables/planted_recovery.html")
+    for feature in eval_features(task):
+        out += [f"{RESULTS}/{task}/evaluation/topk/{feature}.{ext}" for ext in ("csv", "md", "html")]
+        out += topk_figures(task, feature)
+    if EVAL.get("stability", True):
+        out += [f"{RESULTS}/{task}/tables/selection_stability.{ext}" for ext in ("csv", "md", "html")]
+    return out
