@@ -90,7 +90,7 @@ def gradient_attributions(model, sequences: list[np.ndarray], method: str,
         valid = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).numpy()
         for k in range(n_targets):
             kwargs = {"abs": True} if method == "saliency" else {}
-            attr = explainer.attribute(x, target=k, additional_forward_args=(lengths,), **kwargs)
+            attr = explainer.attribute(x.requires_grad_(), target=k, additional_forward_args=(lengths,), **kwargs)
             sums[k] += np.abs(attr.detach().numpy()[valid]).sum(0)
         n_cells += int(valid.sum())
     per_target = sums / n_cells
