@@ -158,3 +158,26 @@ def test_topk_table_and_figure(tmp_path):
     evaltables.html_table(tmp_path / "t.csv", "a <title>", tmp_path / "t.html")
     html = (tmp_path / "t.html").read_text()
     assert "a &lt;title&gt;" in html and "<td>ig</td>" in html and "0.8500" in html
+
+
+@pytest.mark.parametrize("old,new,expected", [
+    ("features: {humor: [w2v]}, k:", "features: {humor: [vit]}, k:", "evaluation.features.humor: ['vit'] are not features"),
+    ("k: [0.25, 12]", "k: [0.25, 1.5]", "1.5"),
+    ("methods: [ig, random,", "methods: [ig, lime,", "lime"),
+    ("seeds: 1,\n", "seeds: 3,\n", "evaluation.seeds (3) is more than the 2 seeds"),
+    ("stability: true}", "stability: {mimic: [w2v]}}", "evaluation.stability.mimic: ['w2v'] are not features"),
+], ids=["unknown feature", "k not a fraction or count", "unknown method", "too many seeds", "unknown stability feature"])
+def test_evaluation_config_mistakes_fail_before_any_job(tmp_path, old, new, expected):
+    import subprocess
+    import sys
+
+    from conftest import ROOT, TINY
+    text = TINY.read_text()
+    assert old in text
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(text.replace(old, new))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+                           str(tmp_path), "--configfile", str(cfg), "--cores", "1", "-n"],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and expected in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-3000:]
+    assert not (tmp_path / "results").exists()

@@ -192,16 +192,26 @@ def eval_features(task):
     return EVAL.get("features", {}).get(task, [])
 
 
+def stability_features(task):
+    """`evaluation.stability`: true (every feature), false, or {task: [features]}."""
+    chosen = EVAL.get("stability", True) if EVAL else False
+    if isinstance(chosen, dict):
+        return chosen.get(task, [])
+    return features(task) if chosen else []
+
+
 def check_evaluation_config():
-    for task, feats in EVAL.get("features", {}).items():
-        if task not in TASKS:
-            fail(f"evaluation.features.{task}: no such task (tasks: {TASKS})")
-        missing = set(feats) - set(features(task))
-        if missing:
-            fail(f"evaluation.features.{task}: {sorted(missing)} are not features of tasks.{task}")
+    for key in ("features", "stability"):
+        chosen = EVAL.get(key)
+        for task, feats in chosen.items() if isinstance(chosen, dict) else []:
+            if task not in TASKS:
+                fail(f"evaluation.{key}.{task}: no such task (tasks: {TASKS})")
+            missing = set(feats) - set(features(task))
+            if missing:
+                fail(f"evaluation.{key}.{task}: {sorted(missing)} are not features of tasks.{task}")
     if EVAL and EVAL.get("seeds", 1) > len(SEEDS):
         fail(f"evaluation.seeds ({EVAL['seeds']}) is more than the {len(SEEDS)} seeds")
-    if EVAL.get("stability", True) and len(SEEDS) < 2:
+    if any(stability_features(t) for t in TASKS) and len(SEEDS) < 2:
         fail("evaluation.stability needs at least 2 seeds to compare")
 
 
@@ -222,7 +232,7 @@ def topk_figures(task, feature):
 
 
 def stability_inputs(task):
-    return {f: f"{RESULTS}/{task}/evaluation/stability/{f}.json" for f in features(task)}
+    return {f: f"{RESULTS}/{task}/evaluation/stability/{f}.json" for f in stability_features(task)}
 
 
 def report_outputs(task):
@@ -233,6 +243,6 @@ def report_outputs(task):
     for feature in eval_features(task):
         out += [f"{RESULTS}/{task}/evaluation/topk/{feature}.{ext}" for ext in ("csv", "md", "html")]
         out += topk_figures(task, feature)
-    if EVAL.get("stability", True):
+    if stability_features(task):
         out += [f"{RESULTS}/{task}/tables/selection_stability.{ext}" for ext in ("csv", "md", "html")]
     return out
