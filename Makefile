@@ -6,7 +6,7 @@ CORES ?= 2
 export PATH := $(BIN):$(PATH)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test lint dag clean-demo
+.PHONY: install demo test lint dag report clean-demo
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q tests
+
+# the self-contained HTML report of a finished run (`make demo` first)
+report: install
+	$(BIN)/snakemake --report results/report.html
 
 lint: install
 	$(BIN)/snakemake --lint

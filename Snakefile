@@ -10,6 +10,9 @@ configfile: "config/config.yaml"
 
 validate(config, "workflow/schemas/config.schema.yaml")
 
+
+report: "workflow/report/workflow.rst"
+
 # Jobs import the package from this checkout and never reach a model hub.
 shell.prefix(f"export HF_HUB_OFFLINE=1 PYTHONPATH='{workflow.basedir}':$PYTHONPATH; ")
 
@@ -26,6 +29,7 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/fuse.smk"
 include: "workflow/rules/finetune.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:

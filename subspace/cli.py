@@ -326,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--shards", nargs="+", required=True)
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_merge)
+    add_evaluation_commands(sub)
     return p
 
 
@@ -339,3 +340,185 @@ def main(argv=None) -> int:
         print(f"error: {exc.path}: {exc.problem}", file=sys.stderr)
         return 1
     return 0
+
+
+# --- evaluation beyond the paper: top-k sweep, other attribution methods, stability, report tables ---
+
+
+def cmd_rank(a):
+    from . import attribute, evaluate, store, train
+    ig = attribute.read_attributions(a.attributions)
+    methods = json.loads(a.methods)
+    unknown = set(methods) - set(evaluate.METHODS)
+    if unknown:
+        raise InputError(a.attributions, f"unknown ranking methods {sorted(unknown)}: use {list(evaluate.METHODS)}")
+    rankings = {}
+    for method in methods:
+        if method == "ig":
+            rankings[method] = evaluate.ranking_record(method, scores=ig["mean"])
+        elif method == "random":
+            rankings[method] = evaluate.ranking_record(method, order=evaluate.random_order(len(ig["mean"]),
+                                                                                        a.random_seed))
+    gradient = [m for m in methods if m in evaluate.GRADIENT_METHODS]
+    model_dir = ig["attrs"]["model"]  # the decoder Integrated Gradients explained: compare like with like
+    if gradient:
+        ckpt = train.load_checkpoint(Path(model_dir) / "model.pt")
+        emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
+        if emb.dim != len(ig["mean"]):
+            raise InputError(a.embeddings, f"{emb.dim} dimensions, but {a.attributions} has {len(ig['mean'])}")
+        train.set_determinism(0, a.threads)
+        for method in gradient:
+            start = time.perf_counter()
+            stats = evaluate.gradient_attributions(ckpt["model"], emb.sequences, method, a.batch_size)
+            rankings[method] = evaluate.ranking_record(method, scores=stats["mean"])
+            rankings[method]["mean_per_target"] = stats["mean_per_target"].tolist()
+            log.info("%s over %d training samples in %.1f s", method, len(emb.sample_ids),
+                     time.perf_counter() - start)
+    from .atomic import write_json
+    write_json(a.out, {"model": model_dir, "dim_names": ig["dim_names"], "random_seed": a.random_seed,
+                       "methods": rankings})
+
+
+def cmd_topk_train(a):
+    from . import evaluate, store, train
+    from .atomic import read_json, write_json
+    spec = json.loads(a.spec)
+    ranking = read_json(a.rankings)["methods"]
+    if a.method not in ranking:
+        raise InputError(a.rankings, f"has no ranking for method '{a.method}' (has {sorted(ranking)})")
+    order = ranking[a.method]["order"]
+    emb = store.read_embeddings(a.embeddings)
+    if emb.dim != len(order):
+        raise InputError(a.rankings, f"ranks {len(order)} dimensions, but {a.embeddings} has {emb.dim}")
+    cfg = train.TrainConfig(task_type=spec["task_type"], seed=a.seed, **spec["train"])
+    results, done = [], set()
+    for k in json.loads(a.k):
+        try:
+            n = evaluate.resolve_k(k, emb.dim)
+        except ValueError as exc:
+            raise InputError(a.embeddings, f"evaluation.k: {exc}") from exc
+        if n in done:
+            log.warning("k = %s is again %d dimensions; trained once", k, n)
+            continue
+        done.add(n)
+        dims = evaluate.selected_by_order(order, n)
+        record = train.run(emb, spec["decoder"], cfg, Path(a.models_dir) / f"k{n}", dims=dims,
+                           targets=spec["targets"], threads=a.threads)
+        log.info("%s top %d (k = %s): devel %s %.4f", a.method, n, k, record["metric"], record["scores"]["devel"])
+        results.append({"k": k, "n_dims": n, "dims": dims, "scores": record["scores"],
+                        "parameters": record["parameters"], "train_seconds": record["train_seconds"],
+                        "best_epoch": record["best_epoch"]})
+    write_json(a.out, {"method": a.method, "seed": a.seed, "dim": emb.dim, "metric": record["metric"],
+                       "results": results})
+
+
+def cmd_seed_attributions(a):
+    import numpy as np
+
+    from . import attribute, store, train
+    from .atomic import write_json
+    cfg = attribute.AttributionConfig(**json.loads(a.spec))
+    best = attribute.read_attributions(a.attributions)
+    raw = store.read_embeddings(a.embeddings)
+    means, reused = [], None
+    for model_dir in a.model_dirs:
+        same = (str(Path(model_dir)) == str(Path(best["attrs"]["model"]))
+                and int(best["attrs"]["n_steps"]) == cfg.n_steps and best["attrs"]["method"] == cfg.method
+                and best["attrs"]["aggregate"] == cfg.aggregate)
+        if same:  # the best seed was already attributed with these settings
+            means.append(np.asarray(best["mean"]).tolist())
+            reused = model_dir
+            log.info("%s: reusing %s", model_dir, a.attributions)
+            continue
+        ckpt = train.load_checkpoint(Path(model_dir) / "model.pt")
+        emb = train.prepare_inputs(raw, ckpt).subset("train")
+        train.set_determinism(0, a.threads)
+        start = time.perf_counter()
+        stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg, progress=False)
+        means.append(stats["mean"].tolist())
+        log.info("%s: IG over %d training samples in %.1f s", model_dir, len(emb.sample_ids),
+                 time.perf_counter() - start)
+    write_json(a.out, {"model_dirs": list(a.model_dirs), "mean": means, "reused": reused,
+                       "n_steps": cfg.n_steps, "method": cfg.method, "aggregate": cfg.aggregate})
+
+
+def cmd_topk_table(a):
+    from . import evaltables, metrics
+    spec = json.loads(a.spec)
+    df = evaltables.topk_table(spec["records"], spec["full"])
+    metric = metrics.metric_name(spec["task_type"])
+    title = f"{a.task} / {a.feature}: top-k dimensions by attribution method"
+    evaltables.write_csv(df, a.csv)
+    from .atomic import write_text
+    write_text(a.md, evaltables.topk_markdown(df, title, metric))
+    evaltables.topk_figure(df, title, metric, a.figures)
+
+
+def cmd_stability(a):
+    from . import evaltables
+    from .atomic import write_text
+    spec = json.loads(a.spec)
+    df = evaltables.stability_table(spec["features"], spec["thresholds"])
+    evaltables.write_csv(df, a.csv)
+    write_text(a.md, evaltables.stability_markdown(df, f"{a.task}: stability of the selection across seeds"))
+
+
+def cmd_html_table(a):
+    from . import evaltables
+    evaltables.html_table(a.csv, a.title, a.out, a.note)
+
+
+def add_evaluation_commands(sub) -> None:
+    s = sub.add_parser("rank", help="rank dimensions by IG, random control, Saliency, InputXGradient")
+    s.add_argument("--embeddings", required=True)
+    s.add_argument("--attributions", required=True, help="the IG file; its model is the one explained")
+    s.add_argument("--methods", required=True, help="JSON list")
+    s.add_argument("--random-seed", type=int, default=0)
+    s.add_argument("--batch-size", type=int, default=128)
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_rank)
+
+    s = sub.add_parser("topk-train", help="retrain on the top-k dimensions of one ranking, for each k")
+    s.add_argument("--embeddings", required=True)
+    s.add_argument("--rankings", required=True)
+    s.add_argument("--method", required=True)
+    s.add_argument("--k", required=True, help="JSON list: fractions in (0, 1) or counts")
+    s.add_argument("--spec", required=True)
+    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--models-dir", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_topk_train)
+
+    s = sub.add_parser("seed-attributions", help="IG of every seed's full decoder (selection stability)")
+    s.add_argument("--embeddings", required=True)
+    s.add_argument("--attributions", required=True, help="the best seed's IG file, reused when it matches")
+    s.add_argument("--model-dirs", nargs="+", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_seed_attributions)
+
+    s = sub.add_parser("topk-table", help="top-k sweep table and figure of one feature")
+    s.add_argument("--task", required=True)
+    s.add_argument("--feature", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.add_argument("--figures", nargs="+", required=True)
+    s.set_defaults(func=cmd_topk_table)
+
+    s = sub.add_parser("stability", help="pairwise Jaccard of the seeds' selections")
+    s.add_argument("--task", required=True)
+    s.add_argument("--spec", required=True)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.set_defaults(func=cmd_stability)
+
+    s = sub.add_parser("html-table", help="render a CSV table as HTML for the report")
+    s.add_argument("--csv", required=True)
+    s.add_argument("--title", required=True)
+    s.add_argument("--note", default="")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_html_table)

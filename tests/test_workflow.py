@@ -128,6 +128,75 @@ def test_raw_media_feature_is_translated_extracted_in_shards_and_merged(run_dir)
     table = pd.read_csv(res / "tables/full_vs_reduced.csv")
     assert set(table.feature) == {"w2v", "bert-en"}
     assert "bert-en" not in set(pd.read_csv(res / "tables/planted_recovery.csv").feature)
+def test_topk_sweep_outputs(run_dir):
+    from subspace.evaluate import random_order, rank_order
+    from subspace.select import select_dims
+
+    res = run_dir / "results/humor"
+    methods = ["ig", "random", "saliency", "input_x_gradient"]
+    with h5py.File(res / "attribution/w2v.h5") as f:
+        ig_mean, explained = f["mean"][()], f.attrs["model"]
+    rankings = json.loads((res / "evaluation/rankings/w2v.json").read_text())
+    assert rankings["model"] == explained and sorted(rankings["methods"]) == sorted(methods)
+    assert rankings["methods"]["ig"]["order"] == rank_order(ig_mean).tolist()
+    assert rankings["methods"]["random"]["order"] == random_order(24, 0).tolist()
+    for method in ("saliency", "input_x_gradient"):
+        scores = np.array(rankings["methods"][method]["scores"])
+        assert scores.shape == (24,) and (scores >= 0).all() and scores.max() > 0
+        assert rankings["methods"][method]["order"] == rank_order(scores).tolist()
+    for method in methods:
+        rec = json.loads((res / f"evaluation/topk/w2v/{method}/seed1.json").read_text())
+        assert rec["seed"] == 1 and [r["n_dims"] for r in rec["results"]] == [6, 12]  # k: [0.25, 12] of 24
+        for r in rec["results"]:
+            assert r["dims"] == sorted(rankings["methods"][method]["order"][: r["n_dims"]])
+            m = json.loads((res / f"evaluation/topk/w2v/{method}/seed1/k{r['n_dims']}/metrics.json").read_text())
+            assert m["n_dims"] == r["n_dims"] and m["scores"] == r["scores"]
+    table = pd.read_csv(res / "evaluation/topk/w2v.csv")
+    assert sorted(zip(table.method, table.k)) == sorted((m, k) for m in methods for k in (6, 12))
+    assert table.devel_mean.between(0, 1).all() and (table.n_seeds == 1).all()
+    at = table.set_index(["method", "k"]).devel_mean
+    assert at["ig", 6] > at["random", 6], table  # the planted dimensions beat chance
+    assert "| 6 (25%) |" in (res / "evaluation/topk/w2v.md").read_text()
+    assert "<table" in (res / "evaluation/topk/w2v.html").read_text()
+    assert (res / "figures/topk_w2v.png").stat().st_size > 10_000
+    assert (res / "figures/topk_w2v.pdf").read_bytes()[:4] == b"%PDF"
+    assert not (run_dir / "results/mimic/evaluation/topk").exists()  # only the configured features
+
+
+def test_selection_stability_outputs(run_dir):
+    from subspace.evaluate import pairwise_jaccard
+    from subspace.select import select_dims
+
+    for task, feature in (("humor", "w2v"), ("mimic", "faus")):
+        res = run_dir / "results" / task
+        rec = json.loads((res / f"evaluation/stability/{feature}.json").read_text())
+        assert len(rec["mean"]) == 2 and rec["model_dirs"] == [
+            f"results/{task}/models/{feature}/full/seed{s}" for s in (1, 2)]
+        with h5py.File(res / f"attribution/{feature}.h5") as f:
+            best_mean, best_model = f["mean"][()], f.attrs["model"]
+        assert rec["reused"] == best_model  # the best seed's attributions are not recomputed
+        np.testing.assert_allclose(rec["mean"][rec["model_dirs"].index(best_model)], best_mean)
+        assert not np.allclose(rec["mean"][0], rec["mean"][1])  # the other seed really was attributed
+        table = pd.read_csv(res / "tables/selection_stability.csv")
+        assert table.threshold.tolist() == ["mean", "p75"] and (table.feature == feature).all()
+        for row in table.itertuples():
+            sets = [select_dims(np.array(m), row.threshold) for m in rec["mean"]]
+            assert row.jaccard_mean == pytest.approx(pairwise_jaccard(sets)["mean"], abs=1e-6)
+            assert 0 <= row.jaccard_min <= row.jaccard_mean <= 1 and row.kept_by_all <= row.kept_min
+        md = (res / "tables/selection_stability.md").read_text()
+        assert f"| {feature} | mean | 2 |" in md
+        for name in ("full_vs_reduced", "planted_recovery", "selection_stability"):
+            assert "<table" in (res / f"tables/{name}.html").read_text()
+
+
+def test_report_has_every_table_and_figure(run_dir, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(run_dir, "--report", str(report))
+    html = report.read_text()
+    assert report.stat().st_size > 100_000
+    for name in ("topk_w2v.png", "attribution_mean.png", "attribution_std.png", "full_vs_reduced.html",
+                 "planted_recovery.html", "selection_stability.html", "w2v.html"):
+        assert name in html, name
 
 
 def test_the_planted_signal_is_found_on_the_tiny_demo(run_dir):

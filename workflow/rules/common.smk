@@ -170,6 +170,7 @@ def all_outputs():
         out += figure_paths(task, "mean") + figure_paths(task, "std")
         if task in DEMO:
             out += [f"{RESULTS}/{task}/tables/planted_recovery.md"]
+        out += report_outputs(task)  # evaluation and HTML tables: evaluate.smk
     # late fusion, FAU figures, fine-tuning: defined in fuse_finetune_common.smk
     out += fusion_outputs() + fau_outputs() + finetune_outputs()
     return out
@@ -190,3 +191,68 @@ def selection_input(wildcards):
 def planted_selections(task):
     """Only the demo's CSV features have a planted truth (raw-media features are scored in the table)."""
     return {k: v for k, v in table_spec(task)["selections"].items() if k.split("|")[0] in csv_features(task)}
+# --- evaluation (rules in evaluate.smk) ---
+
+EVAL = config.get("evaluation", {})
+EVAL_SEEDS = SEEDS[: EVAL.get("seeds", 1)]
+EVAL_METHODS = EVAL.get("methods", ["ig", "random", "saliency", "input_x_gradient"])
+
+
+def eval_features(task):
+    return EVAL.get("features", {}).get(task, [])
+
+
+def stability_features(task):
+    """`evaluation.stability`: true (every feature), false, or {task: [features]}."""
+    chosen = EVAL.get("stability", True) if EVAL else False
+    if isinstance(chosen, dict):
+        return chosen.get(task, [])
+    return features(task) if chosen else []
+
+
+def check_evaluation_config():
+    for key in ("features", "stability"):
+        chosen = EVAL.get(key)
+        for task, feats in chosen.items() if isinstance(chosen, dict) else []:
+            if task not in TASKS:
+                fail(f"evaluation.{key}.{task}: no such task (tasks: {TASKS})")
+            missing = set(feats) - set(features(task))
+            if missing:
+                fail(f"evaluation.{key}.{task}: {sorted(missing)} are not features of tasks.{task}")
+    if EVAL and EVAL.get("seeds", 1) > len(SEEDS):
+        fail(f"evaluation.seeds ({EVAL['seeds']}) is more than the {len(SEEDS)} seeds")
+    if any(stability_features(t) for t in TASKS) and len(SEEDS) < 2:
+        fail("evaluation.stability needs at least 2 seeds to compare")
+
+
+check_evaluation_config()
+
+
+def full_models(task, feature):
+    return [f"{model_dir(task, feature, 'full', s)}/model.pt" for s in SEEDS]
+
+
+def topk_records(task, feature):
+    return {m: [f"{RESULTS}/{task}/evaluation/topk/{feature}/{m}/seed{s}.json" for s in EVAL_SEEDS]
+            for m in EVAL_METHODS}
+
+
+def topk_figures(task, feature):
+    return [f"{RESULTS}/{task}/figures/topk_{feature}.{ext}" for ext in ("png", "pdf")]
+
+
+def stability_inputs(task):
+    return {f: f"{RESULTS}/{task}/evaluation/stability/{f}.json" for f in stability_features(task)}
+
+
+def report_outputs(task):
+    """The evaluation's outputs and the HTML renderings of every table, for `all` and the report."""
+    out = [f"{RESULTS}/{task}/tables/full_vs_reduced.html"]
+    if task in DEMO:
+        out.append(f"{RESULTS}/{task}/tables/planted_recovery.html")
+    for feature in eval_features(task):
+        out += [f"{RESULTS}/{task}/evaluation/topk/{feature}.{ext}" for ext in ("csv", "md", "html")]
+        out += topk_figures(task, feature)
+    if stability_features(task):
+        out += [f"{RESULTS}/{task}/tables/selection_stability.{ext}" for ext in ("csv", "md", "html")]
+    return out

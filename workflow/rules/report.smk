@@ -52,8 +52,10 @@ rule plot_attributions:
         attributions=lambda w: [f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)],
         code=code("attribute", "plot", "select"),
     output:
-        mean=figure_paths("{task}", "mean"),
-        std=figure_paths("{task}", "std"),
+        mean=[report(p, caption="../report/attribution_mean.rst", category="{task}", subcategory="attribution figures")
+              if p.endswith(".png") else p for p in figure_paths("{task}", "mean")],
+        std=[report(p, caption="../report/attribution_std.rst", category="{task}", subcategory="attribution figures")
+             if p.endswith(".png") else p for p in figure_paths("{task}", "std")],
     params:
         spec=lambda w, output: spec_json({
             "attributions": {f: f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)},
