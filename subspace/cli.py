@@ -53,11 +53,15 @@ def cmd_train(a):
     if a.selection:
         dims = read_json(a.selection)["kept"]
         log.info("reduced decoder on %d of %d dimensions from %s", len(dims), emb.dim, a.selection)
-    cfg = train.TrainConfig(task_type=spec["task_type"], seed=a.seed, **spec["train"])
-    record = train.run(emb, spec["decoder"], cfg, a.out_dir, dims=dims, targets=spec["targets"],
-                       threads=a.threads)
-    log.info("seed %d: devel %s %.4f, %d parameters, %.2f s training", a.seed, record["metric"],
-             record["scores"]["devel"], record["parameters"], record["train_seconds"])
+    if len(a.seed) != len(a.out_dir):
+        raise SystemExit(f"train: {len(a.seed)} seeds but {len(a.out_dir)} output folders")
+    # seeds run one after the other in one process: the store is read and torch imported once
+    for seed, out_dir in zip(a.seed, a.out_dir):
+        cfg = train.TrainConfig(task_type=spec["task_type"], seed=seed, **spec["train"])
+        record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
+                           threads=a.threads)
+        log.info("seed %d: devel %s %.4f, %d parameters, %.2f s training", seed, record["metric"],
+                 record["scores"]["devel"], record["parameters"], record["train_seconds"])
 
 
 def cmd_attribute(a):
@@ -229,12 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_store)
 
-    s = sub.add_parser("train", help="train one decoder")
+    s = sub.add_parser("train", help="train one decoder per seed")
     s.add_argument("--embeddings", required=True)
     s.add_argument("--spec", required=True)
-    s.add_argument("--seed", type=int, required=True)
+    s.add_argument("--seed", type=int, nargs="+", required=True)
     s.add_argument("--selection")
-    s.add_argument("--out-dir", required=True)
+    s.add_argument("--out-dir", nargs="+", required=True, help="one per seed")
     s.add_argument("--threads", type=int, default=1)
     s.set_defaults(func=cmd_train)
 

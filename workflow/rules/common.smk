@@ -138,6 +138,11 @@ def model_dir(task, feature, variant, seed):
     return f"{RESULTS}/{task}/models/{feature}/{variant}/seed{seed}"
 
 
+def seed_outputs(name):
+    """One output per seed of the train rule (task, feature and variant stay wildcards)."""
+    return [f"{RESULTS}/{{task}}/models/{{feature}}/{{variant}}/seed{s}/{name}" for s in SEEDS]
+
+
 def seed_metrics(task, feature, variant):
     return [f"{model_dir(task, feature, variant, s)}/metrics.json" for s in SEEDS]
 

@@ -1,4 +1,6 @@
 # Decoders: the full one on every dimension, and reduced ones on each threshold's selection.
+# One job trains every seed of a (task, feature, variant): a demo-sized decoder trains in seconds,
+# about what starting a job costs, and each seed still gets its own checkpoint and metrics.
 
 
 rule train:
@@ -7,23 +9,24 @@ rule train:
         selection=selection_input,
         code=code("store", "decoder", "train", "metrics"),
     output:
-        model=f"{RESULTS}/{{task}}/models/{{feature}}/{{variant}}/seed{{seed}}/model.pt",
-        predictions=f"{RESULTS}/{{task}}/models/{{feature}}/{{variant}}/seed{{seed}}/predictions.csv",
-        metrics=f"{RESULTS}/{{task}}/models/{{feature}}/{{variant}}/seed{{seed}}/metrics.json",
+        models=seed_outputs("model.pt"),
+        predictions=seed_outputs("predictions.csv"),
+        metrics=seed_outputs("metrics.json"),
     params:
         spec=lambda w: spec_json(train_spec(w.task, w.feature)),
         selection=lambda w, input: f"--selection {input.selection}" if input.selection else "",
-        out_dir=lambda w, output: str(Path(output.metrics).parent),
+        seeds=" ".join(map(str, SEEDS)),
+        out_dirs=lambda w, output: " ".join(str(Path(m).parent) for m in output.metrics),
     log:
-        f"{RESULTS}/logs/{{task}}/train/{{feature}}/{{variant}}/seed{{seed}}.log",
+        f"{RESULTS}/logs/{{task}}/train/{{feature}}/{{variant}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/train/{{feature}}/{{variant}}/seed{{seed}}.tsv"
+        f"{RESULTS}/benchmarks/{{task}}/train/{{feature}}/{{variant}}.tsv"
     threads: config.get("threads_per_job", 1)
     conda:
         "../../envs/train.yaml"
     resources:
         mem_mb=4000,
-        runtime=120,
+        runtime=lambda w: 60 * len(SEEDS),
     shell:
-        "python -m subspace train --embeddings {input.embeddings} --spec {params.spec:q} --seed {wildcards.seed} "
-        "{params.selection} --out-dir {params.out_dir} --threads {threads} 2> {log}"
+        "python -m subspace train --embeddings {input.embeddings} --spec {params.spec:q} --seed {params.seeds} "
+        "{params.selection} --out-dir {params.out_dirs} --threads {threads} 2> {log}"
