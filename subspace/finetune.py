@@ -35,6 +35,7 @@ from .atomic import atomic_path, read_json, write_json
 from .data import read_csv, read_partition
 from .errors import InputError
 from .loss import pearson_loss
+from .media import read_wav
 from .store import config_hash
 from .train import set_determinism
 
@@ -69,15 +70,8 @@ class Clips:
 
 
 def read_audio(path: Path, sampling_rate: int, max_seconds: float) -> np.ndarray:
-    if not path.exists():
-        raise InputError(path, "audio file does not exist")
-    try:
-        audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, sf.LibsndfileError) as exc:
-        raise InputError(path, f"not a readable audio file: {exc}") from None
-    if sr != sampling_rate:
-        raise InputError(path, f"sampled at {sr} Hz but the model expects {sampling_rate} Hz; resample first")
-    audio = audio.mean(1)  # mono
+    """A clip as the model hears it: mono, at its sampling rate, at most ``max_seconds`` long."""
+    audio = read_wav(path, sampling_rate)
     if len(audio) < sampling_rate // 10:
         raise InputError(path, f"only {len(audio)} samples; need at least 0.1 s of audio")
     return audio[: int(max_seconds * sampling_rate)]

@@ -127,8 +127,10 @@ def test_epoch_batches_never_leave_a_single_sample():
 def test_bad_audio_and_model_folders_name_the_file(data, tmp_path):
     root, _ = data
     sf.write(tmp_path / "x.wav", np.zeros(4000, np.float32), 8000)
-    with pytest.raises(InputError, match="8000 Hz but the model expects 16000"):
-        finetune.read_audio(tmp_path / "x.wav", 16000, 10)
+    assert finetune.read_audio(tmp_path / "x.wav", 16000, 10).shape == (8000,)  # resampled to the model's rate
+    sf.write(tmp_path / "short.wav", np.zeros(500, np.float32), 16000)
+    with pytest.raises(InputError, match="short.wav: only 500 samples"):
+        finetune.read_audio(tmp_path / "short.wav", 16000, 10)
     with pytest.raises(InputError, match="does not exist"):
         finetune.read_audio(tmp_path / "missing.wav", 16000, 10)
     with pytest.raises(InputError, match="wav2vec 2.0 model folder"):
