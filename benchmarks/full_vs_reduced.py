@@ -21,6 +21,11 @@ def summarise(run_dirs: list[Path]) -> dict:
             "best": max(r["scores"]["devel"] for r in records), "metric": records[0]["metric"]}
 
 
+def change(before: float, after: float, unit: str) -> str:
+    pct = 100 * (1 - after / before)
+    return f"{pct:.0f}% {'fewer' if unit == 'count' else 'less'}" if pct >= 0 else f"{-pct:.0f}% more"
+
+
 def main() -> None:
     results = Path(sys.argv[1] if len(sys.argv) > 1 else "results")
     threshold = sys.argv[2] if len(sys.argv) > 2 else "mean"
@@ -33,8 +38,8 @@ def main() -> None:
             continue
         f, r = summarise(full), summarise(reduced)
         print(f"| {feature_dir.parts[-3]} | {feature_dir.name} | {f['dims']} → {r['dims']} "
-              f"| {f['parameters']:,} → {r['parameters']:,} ({100 * (1 - r['parameters'] / f['parameters']):.0f}% fewer) "
-              f"| {f['epoch_s']:.3f} → {r['epoch_s']:.3f} ({100 * (1 - r['epoch_s'] / f['epoch_s']):.0f}% less) "
+              f"| {f['parameters']:,} → {r['parameters']:,} ({change(f['parameters'], r['parameters'], 'count')}) "
+              f"| {f['epoch_s']:.3f} → {r['epoch_s']:.3f} ({change(f['epoch_s'], r['epoch_s'], 's')}) "
               f"| {f['total_s']:.2f} → {r['total_s']:.2f} | {f['best']:.4f} → {r['best']:.4f} {f['metric']} |")
 
 
