@@ -62,7 +62,7 @@ def model_config(path, kind: str) -> dict:
     cfg = json.loads(cfg_file.read_text())
     model_type = cfg.get("model_type", "?")
     if kind in EXPECTED and model_type not in EXPECTED[kind]:
-        raise InputError(cfg_file, f"model_type '{model_type}' is not a {kind} encoder "
+        raise InputError(cfg_file, f"model_type '{model_type}' is not usable as the {kind} encoder "
                                    f"(expected one of {list(EXPECTED[kind])})")
     return cfg
 

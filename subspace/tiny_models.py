@@ -34,17 +34,27 @@ CORPUS = [
 ]
 
 
-def _train_wordpiece(folder: Path, vocab_size: int) -> None:
+def _build_wordpiece(folder: Path, vocab_size: int) -> None:
     from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import WordPiece
-    from tokenizers.trainers import WordPieceTrainer
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece()
-    tok.train_from_iterator(CORPUS, WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL))
+    def bert_style(model):
+        tok = Tokenizer(model)
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece()
+        return tok
+
+    # Not WordPieceTrainer: it breaks ties between equally frequent merges differently in every
+    # process, so the same seed would give other token ids. The vocabulary is built instead from the
+    # corpus in a fixed order: its whole words, and every character alone and as a continuation.
+    normalise = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
+    words = sorted({w for line in CORPUS for w, _ in
+                    pre_tokenizers.BertPreTokenizer().pre_tokenize_str(normalise.normalize_str(line))})
+    chars = sorted({c for w in words for c in w})
+    vocab = list(dict.fromkeys(list(SPECIAL) + chars + [f"##{c}" for c in chars] + words))[:vocab_size]
+    tok = bert_style(WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
@@ -99,7 +109,7 @@ def build(kind: str, out, seed: int = 0, **size) -> Path:
             Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=sr, padding_value=0.0, do_normalize=True,
                                      return_attention_mask=True).save_pretrained(tmp)
         elif kind in ("bert", "electra"):
-            _train_wordpiece(tmp, size.get("vocab_size", 300))
+            _build_wordpiece(tmp, size.get("vocab_size", 300))
             from transformers import AutoTokenizer
             vocab = len(AutoTokenizer.from_pretrained(tmp))
             if kind == "bert":

@@ -53,7 +53,7 @@ def test_tiny_tokenizers_load_with_from_pretrained_and_know_words(models):
 def test_missing_model_and_wrong_kind_give_clear_errors(models, tmp_path):
     with pytest.raises(InputError, match="config.json missing.*huggingface-cli download"):
         embed.TextEncoder({"kind": "text", "model": str(tmp_path / "nowhere")})
-    with pytest.raises(InputError, match="model_type 'vit' is not a audio encoder"):
+    with pytest.raises(InputError, match="model_type 'vit' is not usable as the audio encoder"):
         embed.AudioEncoder({"kind": "audio", "model": models["vit"]})
 
 

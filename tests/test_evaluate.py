@@ -165,7 +165,7 @@ def test_topk_table_and_figure(tmp_path):
     ("k: [0.25, 12]", "k: [0.25, 1.5]", "1.5"),
     ("methods: [ig, random,", "methods: [ig, lime,", "lime"),
     ("seeds: 1,\n", "seeds: 3,\n", "evaluation.seeds (3) is more than the 2 seeds"),
-    ("stability: true}", "stability: {mimic: [w2v]}}", "evaluation.stability.mimic: ['w2v'] are not features"),
+    ("stability: true}", "stability: {mimic: [vit]}}", "evaluation.stability.mimic: ['vit'] are not features"),
 ], ids=["unknown feature", "k not a fraction or count", "unknown method", "too many seeds", "unknown stability feature"])
 def test_evaluation_config_mistakes_fail_before_any_job(tmp_path, old, new, expected):
     import subprocess

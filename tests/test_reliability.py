@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from subspace import demo
 from subspace.cli import main
@@ -230,5 +231,9 @@ def test_killed_run_resumes_to_results_identical_to_an_uninterrupted_run(tmp_pat
     subprocess.run(cmd + ["--unlock"], env=env, check=True, capture_output=True)
     resumed = subprocess.run(cmd + ["--rerun-incomplete"], env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr[-4000:]
-    assert compare_results(tiny_run / "results", tmp_path / "results") == 2 * (3 * 2 + 2 + 1)
+    tiny = yaml.safe_load((ROOT / "tests/data/tiny_config.yaml").read_text())
+    n_features = sum(len(t["features"]) for t in tiny["tasks"].values())
+    n_thresholds, n_seeds = len(tiny["selection"]["thresholds"]), len(tiny["seeds"])
+    per_feature = (1 + n_thresholds) * n_seeds + n_thresholds + 1  # metrics, selections, attributions
+    assert compare_results(tiny_run / "results", tmp_path / "results") == n_features * per_feature
     assert not list((tmp_path / "results").rglob(".*.tmp*")), "no temporary file survives the resumed run"

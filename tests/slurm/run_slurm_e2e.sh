@@ -13,13 +13,13 @@
 # 5. stops every daemon it started, by PID, also on failure, Ctrl-C or timeout (trap).
 #
 # Environment: PYTHON (default .venv/bin/python: the venv `make install` builds),
-# SLURM_E2E_TIMEOUT (seconds per Snakemake run, default 600), SLURM_E2E_KEEP=1 keeps the work folder.
+# SLURM_E2E_TIMEOUT (seconds per Snakemake run, default 1500), SLURM_E2E_KEEP=1 keeps the work folder.
 # Exit status: 0 all checks passed, 1 a check failed, 2 cannot run here (not root, no apt-get).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
-RUN_TIMEOUT="${SLURM_E2E_TIMEOUT:-600}"
+RUN_TIMEOUT="${SLURM_E2E_TIMEOUT:-1500}"
 CLUSTER="$ROOT/tests/slurm/cluster.sh"
 
 say() { echo "[slurm-e2e $(date +%T)] $*"; }
