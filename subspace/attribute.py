@@ -61,6 +61,14 @@ def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor,
     return attr.numpy(), delta.numpy()
 
 
+def padded_batches(sequences: list[np.ndarray], batch_size: int):
+    """Yield (start, x, lengths, valid) per batch: zero-padded inputs and the mask of real time steps."""
+    for start in range(0, len(sequences), batch_size):
+        x, lengths = pad_batch(sequences[start:start + batch_size])
+        valid = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).numpy()
+        yield start, x, lengths, valid
+
+
 def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: AttributionConfig,
                         progress: bool = True) -> dict[str, np.ndarray]:
     """Per-dimension mean and std of IG over all samples' valid time steps, per output.
@@ -76,12 +84,11 @@ def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: Attrib
     n_cells = 0
     deltas = np.zeros((len(sequences), n_targets))
     gaps = np.zeros((len(sequences), n_targets))
-    batches = range(0, len(sequences), cfg.batch_size)
-    for start in tqdm(batches, desc="integrated gradients", unit="batch", disable=not progress,
-                      mininterval=5):
-        chunk = sequences[start:start + cfg.batch_size]
-        x, lengths = pad_batch(chunk)
-        valid = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).numpy()
+    batches = padded_batches(sequences, cfg.batch_size)
+    for start, x, lengths, valid in tqdm(batches, total=-(-len(sequences) // cfg.batch_size),
+                                         desc="integrated gradients", unit="batch", disable=not progress,
+                                         mininterval=5):
+        end = start + len(lengths)
         with torch.no_grad():
             gap = (model(x, lengths) - model(torch.zeros_like(x), lengths)).numpy()
         for k in range(n_targets):
@@ -91,8 +98,8 @@ def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: Attrib
                 cells = np.abs(cells)
             s1[k] += cells.sum(0)
             s2[k] += (cells.astype(np.float64) ** 2).sum(0)
-            deltas[start:start + len(chunk), k] = delta
-            gaps[start:start + len(chunk), k] = gap[:, k]
+            deltas[start:end, k] = delta
+            gaps[start:end, k] = gap[:, k]
         n_cells += int(valid.sum())
     mean_k = s1 / n_cells
     std_k = np.sqrt(np.maximum(s2 / n_cells - mean_k ** 2, 0.0))

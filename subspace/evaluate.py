@@ -71,10 +71,9 @@ def gradient_attributions(model, sequences: list[np.ndarray], method: str,
     ``method`` is ``saliency`` (|d output / d input|) or ``input_x_gradient`` (input * gradient).
     Each output is attributed separately; ``mean`` averages the per-output means (Mimic's rule).
     """
-    import torch
     from captum.attr import InputXGradient, Saliency
 
-    from .decoder import pad_batch
+    from .attribute import padded_batches
 
     if method not in GRADIENT_METHODS:
         raise ValueError(f"unknown gradient method '{method}': use one of {list(GRADIENT_METHODS)}")
@@ -85,9 +84,7 @@ def gradient_attributions(model, sequences: list[np.ndarray], method: str,
     n_targets, dim = model.cfg.n_targets, sequences[0].shape[1]
     sums = np.zeros((n_targets, dim))
     n_cells = 0
-    for start in range(0, len(sequences), batch_size):
-        x, lengths = pad_batch(sequences[start:start + batch_size])
-        valid = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).numpy()
+    for _, x, lengths, valid in padded_batches(sequences, batch_size):
         for k in range(n_targets):
             kwargs = {"abs": True} if method == "saliency" else {}
             attr = explainer.attribute(x.requires_grad_(), target=k, additional_forward_args=(lengths,), **kwargs)
