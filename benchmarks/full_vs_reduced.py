@@ -29,7 +29,7 @@ def change(before: float, after: float, unit: str) -> str:
 def main() -> None:
     results = Path(sys.argv[1] if len(sys.argv) > 1 else "results")
     threshold = sys.argv[2] if len(sys.argv) > 2 else "mean"
-    print(f"| task | feature | dims | parameters | s/epoch (median) | s total (median) | devel best |")
+    print("| task | feature | dims | parameters | s/epoch (median) | s total (median) | devel best |")
     print("|---|---|---|---|---|---|---|")
     for feature_dir in sorted(results.glob("*/models/*")):
         full = sorted((feature_dir / "full").glob("seed*"))

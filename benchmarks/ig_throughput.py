@@ -37,7 +37,6 @@ def setup(threads: int):
 
 def run_variant(variant: str, threads: int) -> dict:
     import numpy as np
-    import torch
 
     from subspace.attribute import AttributionConfig, attribute_sequences, integrated_gradients
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from subspace import evaltables
-from subspace.decoder import Decoder, DecoderConfig, pad_batch
+from subspace.decoder import Decoder, DecoderConfig
 from subspace.evaluate import (gradient_attributions, jaccard, pairwise_jaccard, random_dims, random_order,
                                rank_order, ranking_record, resolve_k, selected_by_order, top_k)
 
