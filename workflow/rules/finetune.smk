@@ -51,6 +51,9 @@ rule finetune:
         f"{RESULTS}/logs/{{task}}/finetune/{{variant}}/seed{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/finetune/{{variant}}/seed{{seed}}.tsv"
+    # Snakemake stats every input of every waiting job each time it schedules; this job lists
+    # every audio file, so it starts as soon as it can instead of waiting in the queue
+    priority: 10
     threads: config.get("threads_per_job", 1)
     conda:
         "../../envs/finetune.yaml"

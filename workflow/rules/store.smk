@@ -13,6 +13,9 @@ rule store:
         f"{RESULTS}/logs/{{task}}/store/{{feature}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/store/{{feature}}.tsv"
+    # Snakemake stats every input of every waiting job each time it schedules; this job lists
+    # every feature CSV, so it starts as soon as it can instead of waiting in the queue
+    priority: 10
     wildcard_constraints:
         feature="|".join(f for t in TASKS for f in csv_features(t)) or "(?!)",
     conda:
