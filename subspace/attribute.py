@@ -4,15 +4,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import h5py
 import numpy as np
 import torch
 from captum.attr import IntegratedGradients
 from tqdm import tqdm
 
-from .atomic import atomic_path
 from .decoder import Decoder, pad_batch
-from .errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +109,3 @@ def relative_completeness_error(stats: dict) -> float:
     gap = np.abs(stats["output_gap"])
     rel = np.abs(stats["completeness_delta"]) / np.where(gap > 1e-12, gap, np.nan)
     return float(np.nanmedian(rel))
-
-
-def write_attributions(path, stats: dict, dim_names: list[str], attrs: dict) -> None:
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-        for key, value in stats.items():
-            f.create_dataset(key, data=np.asarray(value, dtype=np.float64))
-        f.create_dataset("dim_names", data=np.asarray(dim_names, dtype=object), dtype=h5py.string_dtype())
-        for key, value in attrs.items():
-            f.attrs[key] = value
-
-
-def read_attributions(path) -> dict:
-    try:
-        with h5py.File(path, "r") as f:
-            out = {k: f[k][()] for k in f.keys() if k != "dim_names"}
-            out["dim_names"] = list(f["dim_names"].asstr()[()])
-            out["attrs"] = dict(f.attrs)
-    except (OSError, KeyError) as exc:
-        raise InputError(path, f"cannot read attributions (corrupt or truncated?): {exc}") from exc
-    return out

@@ -81,15 +81,15 @@ def cmd_attribute(a):
     stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg)
     rel = attribute.relative_completeness_error(stats)
     log.info("done in %.1f s; median relative completeness error %.2e", time.perf_counter() - start, rel)
-    attribute.write_attributions(a.out, stats, emb.dim_names, {
+    store.write_attributions(a.out, stats, emb.dim_names, {
         "model": str(best), "n_samples": len(emb.sample_ids), "n_steps": cfg.n_steps, "method": cfg.method,
         "aggregate": cfg.aggregate, "median_relative_completeness_error": rel})
 
 
 def cmd_select(a):
-    from . import attribute, select
+    from . import select, store
     from .atomic import write_json
-    stats = attribute.read_attributions(a.attributions)
+    stats = store.read_attributions(a.attributions)
     record = select.selection_record(stats["mean"], a.threshold, stats["dim_names"], a.attributions)
     write_json(a.out, record)
     log.info("threshold %s keeps %d of %d dimensions", a.threshold, record["n_kept"], record["n_total"])
@@ -110,7 +110,8 @@ def cmd_recovery(a):
     from .atomic import atomic_path, read_json, write_text
     spec = json.loads(a.spec)
     selections = {tuple(k.split("|")): v for k, v in spec["selections"].items()}
-    df = tables.recovery_table(selections, read_json(a.planted))
+    planted = read_json(a.planted)
+    df = tables.recovery_table(selections, {f: planted[key] for f, key in spec["truth"].items()})
     with atomic_path(a.csv) as tmp:
         df.to_csv(tmp, index=False, float_format="%.4f")
     write_text(a.md, f"# {a.task}: recovered vs planted dimensions (demo)\n\n"
@@ -118,9 +119,9 @@ def cmd_recovery(a):
 
 
 def cmd_plot(a):
-    from . import attribute, plot
+    from . import plot, store
     spec = json.loads(a.spec)
-    stats = {f: attribute.read_attributions(p) for f, p in spec["attributions"].items()}
+    stats = {f: store.read_attributions(p) for f, p in spec["attributions"].items()}
     plot.sorted_attribution_figure(stats, "mean", a.task, spec["mean_out"], spec["thresholds"])
     plot.sorted_attribution_figure(stats, "std", a.task, spec["std_out"])
 
@@ -138,11 +139,12 @@ def cmd_fuse(a):
 
 
 def cmd_fau(a):
-    from . import attribute, fau
-    stats = attribute.read_attributions(a.attributions)
+    from . import fau, store
+    stats = store.read_attributions(a.attributions)
     ranking = fau.fau_figure(stats, json.loads(a.targets), f"{a.task}: Integrated Gradients per facial action "
                              f"unit ({a.feature}), sorted", a.out, source=a.attributions)
-    log.info("most relevant action units on average: %s", ", ".join(ranking["average"][:5]))
+    overall = list(ranking)[-1]  # the average over targets, or the only target
+    log.info("most relevant action units (%s): %s", overall, ", ".join(ranking[overall][:5]))
 
 
 def cmd_finetune(a):
@@ -350,8 +352,8 @@ def main(argv=None) -> int:
 
 
 def cmd_rank(a):
-    from . import attribute, evaluate, store, train
-    ig = attribute.read_attributions(a.attributions)
+    from . import evaluate, store, train
+    ig = store.read_attributions(a.attributions)
     methods = json.loads(a.methods)
     unknown = set(methods) - set(evaluate.METHODS)
     if unknown:
@@ -422,7 +424,7 @@ def cmd_seed_attributions(a):
     from . import attribute, store, train
     from .atomic import write_json
     cfg = attribute.AttributionConfig(**json.loads(a.spec))
-    best = attribute.read_attributions(a.attributions)
+    best = store.read_attributions(a.attributions)
     raw = store.read_embeddings(a.embeddings)
     means, reused = [], None
     for model_dir in a.model_dirs:

@@ -50,6 +50,9 @@ def humor_files(root, spec: dict) -> dict[str, list[str]]:
 
 RAW_MEDIA = (("audio", "audio", "wav"), ("video", "video", "mp4"), ("transcript", "transcripts", "csv"),
              ("face_boxes", "faces", "csv"))
+# Duchenne smile and laughter (cheek raiser, lip corner puller, lips part): the raw FAU truth
+RAW_FAU_PLANTED = ("AU06", "AU12", "AU25")
+RAW_FAU_TRUTH = "raw:fau"  # its key in planted.json: any raw feature with a `fau` encoder
 NEUTRAL_WORDS = ("der trainer sagt die mannschaft hat heute gut gespielt wir sind zufrieden das war ein schweres "
                  "spiel aber die jungs haben gekämpft morgen trainieren wir").split()
 FUNNY_WORDS = "haha lustig genau brille keine ahnung schiedsrichter".split()
@@ -61,7 +64,8 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
     audio (WAV, ``raw.sampling_rate``): noise, plus a tone in humorous windows; video (MP4,
     ``raw.video_fps``): noisy frames with a bright block in the face region in humorous windows;
     transcript (word-level CSV: sentence_id, word, start, end in ms): one sentence per window,
-    humorous ones with laughter words; faces: py-feat-style face boxes per frame.
+    humorous ones with laughter words; faces: py-feat-style face boxes and AU activations per frame
+    (``RAW_FAU_PLANTED`` rise in humorous windows).
     """
     import av
     import soundfile as sf
@@ -69,15 +73,22 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
     root, win_s = Path(root) / "raw", HUMOR_WINDOW_MS / 1000
     sr, fps, size, sig = raw["sampling_rate"], raw["video_fps"], raw["image_size"], raw["signal"]
     n = len(labels)
+
+    def cues():
+        """Humorous windows in which one modality shows its cue: each modality misses some on its
+        own (``raw.cue_rate``), so no single one is perfect and fusing them helps."""
+        return labels.astype(bool) & (rng.random(n) < raw.get("cue_rate", 1.0))
+
     # audio
     t = np.arange(int(n * win_s * sr)) / sr
     wav = 0.1 * rng.standard_normal(len(t))
-    on = np.repeat(labels, int(win_s * sr)).astype(bool)
+    on = np.repeat(cues(), int(win_s * sr))
     wav[on] += sig * np.sin(2 * np.pi * (sr / 8) * t[on])
     with atomic_path(root / "audio" / coach / f"{video}.wav") as tmp:
         sf.write(tmp, (0.5 * wav).astype(np.float32), sr, subtype="PCM_16", format="WAV")
     # video: 4 px border around a face box
     n_frames, m = int(n * win_s * fps), 4
+    bright = cues()
     path = root / "video" / coach / f"{video}.mp4"
     with atomic_path(path) as tmp:
         with av.open(str(tmp), "w", format="mp4") as out:
@@ -87,7 +98,7 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
             stream.bit_rate = 2_000_000
             for k in range(n_frames):
                 img = (96 + 24 * rng.standard_normal((size, size, 3))).clip(0, 255)
-                if labels[int(k / fps / win_s)]:
+                if bright[int(k / fps / win_s)]:
                     img[size // 2:size - m, m:size - m] += 255 * sig
                 frame = av.VideoFrame.from_ndarray(img.clip(0, 255).astype(np.uint8), format="rgb24")
                 for packet in stream.encode(frame):
@@ -95,10 +106,10 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
             for packet in stream.encode():
                 out.mux(packet)
     # transcript: one sentence per 2 s window
-    rows = []
+    rows, funny = [], cues()
     for w in range(n):
         words = list(rng.choice(NEUTRAL_WORDS, size=int(rng.integers(2, 5))))
-        if labels[w]:
+        if funny[w]:
             words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(FUNNY_WORDS)))
         edges = np.linspace(w * HUMOR_WINDOW_MS + 100, (w + 1) * HUMOR_WINDOW_MS - 100, len(words) + 1).astype(int)
         rows += [(w + 1, word, edges[i], edges[i + 1]) for i, word in enumerate(words)]
@@ -108,8 +119,13 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
     faces = pd.DataFrame({"frame": np.arange(n_frames), "FaceRectX": float(m), "FaceRectY": float(m),
                           "FaceRectWidth": float(size - 2 * m), "FaceRectHeight": float(size - 2 * m),
                           "FaceScore": 0.99})
+    # AU activations in [0, 1]; humorous windows smile and laugh (RAW_FAU_PLANTED)
+    smiling = cues()[(np.arange(n_frames) / fps / win_s).astype(int)]
     for au in FAU_NAMES:
-        faces[au] = rng.random(n_frames).round(4)
+        activation = rng.beta(2.0, 5.0, n_frames)
+        if au in RAW_FAU_PLANTED:
+            activation = np.where(smiling, activation + sig * 0.5, activation)
+        faces[au] = activation.clip(0.0, 1.0).round(4)
     faces["approx_time"] = (np.arange(n_frames) / fps).round(3)
     _write_csv(root / "faces" / coach / f"{video}.csv", faces)
 
@@ -177,6 +193,8 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
                 df.insert(0, "segment_id", np.repeat(segment_ids, frames_per_win))
                 _write_csv(root / "feature_segments" / name / coach / f"{video}.csv", df)
     truth = {k: v.tolist() for k, v in planted.items()}
+    if "raw" in spec:
+        truth[RAW_FAU_TRUTH] = [FAU_NAMES.index(au) for au in RAW_FAU_PLANTED]
     write_json(root / "planted.json", truth)
     return truth
 

@@ -220,6 +220,7 @@ class VideoEncoder:
         """Frames are decoded, cropped and embedded batch by batch, so long videos fit in memory."""
         times, rows, batch = [], [], []
         bt = boxes["time_ms"].to_numpy() if boxes is not None and len(boxes) else None
+        box_rows = boxes[media.FACE_BOX].to_numpy() if bt is not None else None
 
         def flush():
             rows.append(self.embed_images([img for _, img in batch], batch_size))
@@ -231,7 +232,7 @@ class VideoEncoder:
                 k = int(np.clip(np.searchsorted(bt, t), 1, len(bt) - 1)) if len(bt) > 1 else 0
                 if len(bt) > 1 and abs(bt[k - 1] - t) <= abs(bt[k] - t):
                     k -= 1
-                img = media.crop(img, boxes[media.FACE_BOX].iloc[k].to_numpy())
+                img = media.crop(img, box_rows[k])
             batch.append((t, img))
             if len(batch) == batch_size:
                 flush()

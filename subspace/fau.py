@@ -60,7 +60,8 @@ def au_label(code: str) -> str:
 
 
 def fau_table(stats: dict, targets: list[str], source="attributions") -> tuple[list[str], np.ndarray, list[str]]:
-    """AU codes, attributions (targets + 1 average column, per AU) and column names."""
+    """AU codes, attributions (per AU: one column per target, plus their average when there are
+    several targets) and column names."""
     codes = [au_code(n) for n in stats["dim_names"]]
     unknown = [n for n, c in zip(stats["dim_names"], codes) if c not in FACS]
     if unknown:
@@ -69,12 +70,15 @@ def fau_table(stats: dict, targets: list[str], source="attributions") -> tuple[l
     per_target = np.atleast_2d(stats["mean_per_target"])
     if per_target.shape[0] != len(targets):
         raise InputError(source, f"has {per_target.shape[0]} outputs but the task has {len(targets)} targets")
+    if len(targets) == 1:  # the average would repeat the only target
+        return codes, per_target.T, list(targets)
     values = np.concatenate([per_target, stats["mean"][None, :]], 0).T  # (AUs, targets + 1)
     return codes, values, list(targets) + ["average"]
 
 
 def fau_figure(stats: dict, targets: list[str], title: str, paths, source="attributions") -> dict:
-    """One horizontal bar panel per target plus the average; AUs sorted by attribution in each panel.
+    """One horizontal bar panel per target plus the average (several targets); AUs sorted by
+    attribution in each panel.
 
     Returns the ranking per panel (AU codes, most relevant first).
     """

@@ -134,3 +134,27 @@ def _decode_attr(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+# ------------------------------------------------------------------------------ attributions
+def write_attributions(path, stats: dict, dim_names: list[str], attrs: dict) -> None:
+    """An attribution file: one float64 dataset per statistic (``mean``, ``std``, ``mean_per_target``, ...),
+    ``dim_names`` and the run's settings as attributes. Here, not in :mod:`.attribute`, so that the
+    jobs that only read attributions (select, plot, fau_figure) do not import torch and captum."""
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for key, value in stats.items():
+            f.create_dataset(key, data=np.asarray(value, dtype=np.float64))
+        f.create_dataset("dim_names", data=np.asarray(dim_names, dtype=object), dtype=h5py.string_dtype())
+        for key, value in attrs.items():
+            f.attrs[key] = value
+
+
+def read_attributions(path) -> dict:
+    try:
+        with h5py.File(path, "r") as f:
+            out = {k: f[k][()] for k in f.keys() if k != "dim_names"}
+            out["dim_names"] = list(f["dim_names"].asstr()[()])
+            out["attrs"] = dict(f.attrs)
+    except (OSError, KeyError) as exc:
+        raise InputError(path, f"cannot read attributions (corrupt or truncated?): {exc}") from exc
+    return out

@@ -1,12 +1,9 @@
 """Raw-media readers and encoders on tiny offline models and fixtures in the MuSe/py-feat formats."""
-import json
-import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import torch
 
 from subspace import data, demo, embed, media, tiny_models
 from subspace.errors import InputError
@@ -198,6 +195,22 @@ def test_pyfeat_reader_keeps_the_20_aus_and_the_best_face_per_frame(tmp_path):
     df.drop(columns="AU43").to_csv(tmp_path / "noau.csv", index=False)
     with pytest.raises(InputError, match="AU43"):
         media.read_pyfeat(tmp_path / "noau.csv", None)
+
+
+def test_demo_faces_plant_the_smile_action_units_in_humorous_windows(humor):
+    """The demo's py-feat CSVs: AU06/AU12/AU25 rise in humorous windows, every other AU does not."""
+    labels, rows = [], []
+    for smp in media.list_samples(humor):
+        df = media.read_pyfeat(media.media_path(humor, "face_boxes", smp.subject, smp.video), None)
+        inside = df[(df.time_ms >= smp.start) & (df.time_ms < smp.end)]
+        labels += [smp.label[0]] * len(inside)
+        rows.append(inside[media.FAU_NAMES].to_numpy())
+    labels, rows = np.asarray(labels), np.concatenate(rows)
+    gap = rows[labels == 1].mean(0) - rows[labels == 0].mean(0)
+    planted = [media.FAU_NAMES.index(au) for au in demo.RAW_FAU_PLANTED]
+    assert (gap[planted] > 0.15).all()
+    assert (np.abs(np.delete(gap, planted)) < 0.1).all()
+    assert ((rows >= 0) & (rows <= 1)).all()
 
 
 def test_pool_windows_means_rows_per_window():

@@ -29,6 +29,13 @@ def test_figure_sorts_each_target_and_the_average(tmp_path):
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:4] == b"%PDF"
 
 
+def test_one_target_gets_one_panel_without_a_repeated_average(tmp_path):
+    per_target = np.linspace(0.1, 2.0, 20)[None, :]  # a binary task (Humor): one output
+    stats = {"mean": per_target[0], "mean_per_target": per_target, "dim_names": list(FAU_NAMES)}
+    ranking = fau.fau_figure(stats, ["humor"], "test", [tmp_path / "fau.png"])
+    assert list(ranking) == ["humor"] and ranking["humor"] == FAU_NAMES[::-1]
+
+
 def test_non_au_dimensions_and_wrong_target_count_are_clear_errors(tmp_path):
     stats = {"mean": np.ones(3), "mean_per_target": np.ones((1, 3)), "dim_names": ["w2v_0", "w2v_1", "w2v_2"]}
     with pytest.raises(InputError, match="not FACS action units"):

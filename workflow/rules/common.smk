@@ -193,9 +193,17 @@ def selection_input(wildcards):
     return f"{RESULTS}/{wildcards.task}/selection/{wildcards.feature}/{wildcards.variant}.json"
 
 
+def planted_truth(task):
+    """feature -> its key in the demo's planted.json: the CSV features, and raw FAU features (whose
+    dimensions are the AUs themselves); other raw-media features mix dimensions, so have no truth."""
+    truth = {f: f for f in csv_features(task)}
+    if "raw" in DEMO.get(task, {}):
+        truth.update({f: demo_data.RAW_FAU_TRUTH for f in raw_features(task) if encoder_of(task, f)["kind"] == "fau"})
+    return truth
+
+
 def planted_selections(task):
-    """Only the demo's CSV features have a planted truth (raw-media features are scored in the table)."""
-    return {k: v for k, v in table_spec(task)["selections"].items() if k.split("|")[0] in csv_features(task)}
+    return {k: v for k, v in table_spec(task)["selections"].items() if k.split("|")[0] in planted_truth(task)}
 # --- evaluation (rules in evaluate.smk) ---
 
 EVAL = config.get("evaluation", {})

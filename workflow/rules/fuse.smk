@@ -28,7 +28,7 @@ rule fuse:
 rule fau_figure:
     input:
         attributions=f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
-        code=code("attribute", "plot", "fau"),
+        code=code("store", "plot", "fau"),
     output:
         fau_paths("{task}", "{feature}"),
     params:

@@ -32,7 +32,7 @@ rule planted_recovery:
         csv=f"{RESULTS}/{{task}}/tables/planted_recovery.csv",
         md=f"{RESULTS}/{{task}}/tables/planted_recovery.md",
     params:
-        spec=lambda w: spec_json({"selections": planted_selections(w.task)}),
+        spec=lambda w: spec_json({"selections": planted_selections(w.task), "truth": planted_truth(w.task)}),
     log:
         f"{RESULTS}/logs/{{task}}/planted_recovery.log",
     benchmark:
@@ -50,7 +50,7 @@ rule planted_recovery:
 rule plot_attributions:
     input:
         attributions=lambda w: [f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)],
-        code=code("attribute", "plot", "select"),
+        code=code("store", "plot", "select"),
     output:
         mean=[report(p, caption="../report/attribution_mean.rst", category="{task}", subcategory="attribution figures")
               if p.endswith(".png") else p for p in figure_paths("{task}", "mean")],

@@ -4,7 +4,7 @@
 rule select:
     input:
         attributions=f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
-        code=code("attribute", "select"),
+        code=code("store", "select"),
     output:
         f"{RESULTS}/{{task}}/selection/{{feature}}/{{threshold}}.json",
     log:
