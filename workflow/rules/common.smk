@@ -204,6 +204,8 @@ def planted_truth(task):
 
 def planted_selections(task):
     return {k: v for k, v in table_spec(task)["selections"].items() if k.split("|")[0] in planted_truth(task)}
+
+
 # --- evaluation (rules in evaluate.smk) ---
 
 EVAL = config.get("evaluation", {})
