@@ -11,6 +11,9 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
 
 
+MAX_PANELS_PER_ROW = 4  # more features wrap onto further rows
+
+
 def _save(fig, paths) -> None:
     for path in paths:
         with atomic_path(path) as tmp:
@@ -25,8 +28,12 @@ def sorted_attribution_figure(attributions: dict[str, dict], which: str, task: s
     ``which`` is "mean" or "std"; the std panel keeps the mean's order so the two can be compared.
     """
     features = list(attributions)
-    fig, axes = plt.subplots(1, len(features), figsize=(4.2 * len(features), 3.4), squeeze=False)
-    for ax, feature in zip(axes[0], features):
+    n_cols = min(len(features), MAX_PANELS_PER_ROW)
+    n_rows = -(-len(features) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols, 3.4 * n_rows), squeeze=False)
+    for ax in axes.ravel()[len(features):]:
+        ax.set_visible(False)
+    for ax, feature in zip(axes.ravel(), features):
         stats = attributions[feature]
         order = np.argsort(-stats["mean"], kind="stable")
         values = stats[which][order]
@@ -40,7 +47,8 @@ def sorted_attribution_figure(attributions: dict[str, dict], which: str, task: s
         ax.set_xlabel("dimension rank (by mean attribution)")
         ax.set_xlim(-0.5, len(values) - 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes[0][0].set_ylabel(f"{which} of IG attribution")
+    for row in axes:
+        row[0].set_ylabel(f"{which} of IG attribution")
     fig.suptitle(f"{task}: {'mean' if which == 'mean' else 'standard deviation'} of Integrated Gradients "
                  "per dimension, sorted by mean")
     fig.tight_layout()
