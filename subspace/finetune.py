@@ -305,22 +305,14 @@ def read_kept(selection_file) -> list[int]:
 
 
 # ------------------------------------------------------------------------------ offline demo data
+# 80x downsampling (strides 5 * 4 * 4): a 0.5 s demo clip at 16 kHz becomes 100 frames
+TINY_CONV = {"conv_kernel": (10, 4, 4), "conv_stride": (5, 4, 4), "conv_bias": True}
+
+
 def build_tiny_wav2vec2(path, hidden_size: int = 32, sampling_rate: int = 16000, seed: int = 0) -> None:
     """A randomly initialised tiny wav2vec 2.0 (+ feature extractor) in ``save_pretrained`` layout."""
-    from transformers import Wav2Vec2Config, Wav2Vec2FeatureExtractor, Wav2Vec2Model
-    config = Wav2Vec2Config(hidden_size=hidden_size, num_hidden_layers=2, num_attention_heads=2,
-                            intermediate_size=2 * hidden_size, conv_dim=(16, 16, 16), conv_kernel=(10, 4, 4),
-                            conv_stride=(5, 4, 4), conv_bias=True, feat_extract_norm="layer",
-                            do_stable_layer_norm=True, num_conv_pos_embeddings=16,
-                            num_conv_pos_embedding_groups=2, vocab_size=8)
-    torch.manual_seed(seed)
-    model = Wav2Vec2Model(config)
-    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=sampling_rate, padding_value=0.0,
-                                         do_normalize=True, return_attention_mask=True)
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(path)
-    extractor.save_pretrained(path)
+    from .tiny_models import build
+    build("wav2vec2", path, seed=seed, hidden=hidden_size, sampling_rate=sampling_rate, **TINY_CONV)
 
 
 TONES_HZ = (220.0, 660.0, 1760.0, 3520.0)

@@ -102,8 +102,10 @@ def build(kind: str, out, seed: int = 0, **size) -> Path:
             sr = size.get("sampling_rate", 16000)
             # layer-norm feature encoder (like wav2vec2-large-robust): padding with an attention
             # mask leaves the valid frames unchanged, so batching does not change the embeddings
-            cfg = Wav2Vec2Config(**common, conv_dim=(16, 16, 16), conv_kernel=(10, 3, 3), conv_stride=(5, 2, 2),
-                                 feat_extract_norm="layer", do_stable_layer_norm=True, num_conv_pos_embeddings=16,
+            cfg = Wav2Vec2Config(**common, conv_dim=(16, 16, 16), conv_kernel=tuple(size.get("conv_kernel", (10, 3, 3))),
+                                 conv_stride=tuple(size.get("conv_stride", (5, 2, 2))),
+                                 conv_bias=size.get("conv_bias", False), feat_extract_norm="layer",
+                                 do_stable_layer_norm=True, num_conv_pos_embeddings=16,
                                  num_conv_pos_embedding_groups=2, vocab_size=8)
             Wav2Vec2Model(cfg).eval().save_pretrained(tmp)
             Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=sr, padding_value=0.0, do_normalize=True,

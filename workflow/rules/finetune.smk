@@ -7,7 +7,7 @@ if "demo" in FINETUNE.get("mimic", {}):
     rule finetune_demo_mimic:
         input:
             demo=demo_files("mimic")["partition"] + demo_files("mimic")["labels"],
-            code=code("finetune", "data", "loss", "train", "store"),
+            code=code("finetune", "tiny_models", "data", "loss", "train", "store"),
         output:
             audio=ft_demo_files("mimic")[0],
             model=ft_demo_files("mimic")[1],
