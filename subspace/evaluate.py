@@ -45,10 +45,7 @@ def rank_order(scores) -> np.ndarray:
 
 def top_k(scores, k: int) -> np.ndarray:
     """Indices (ascending) of the k highest-scoring dimensions."""
-    order = rank_order(scores)
-    if not 1 <= k <= len(order):
-        raise ValueError(f"k must be in 1..{len(order)}, got {k}")
-    return np.sort(order[:k])
+    return np.asarray(selected_by_order(rank_order(scores), k))
 
 
 def random_order(dim: int, seed: int) -> np.ndarray:
@@ -59,9 +56,7 @@ def random_order(dim: int, seed: int) -> np.ndarray:
 
 def random_dims(dim: int, k: int, seed: int) -> np.ndarray:
     """Indices (ascending) of k dimensions chosen at random with a fixed seed."""
-    if not 1 <= k <= dim:
-        raise ValueError(f"k must be in 1..{dim}, got {k}")
-    return np.sort(random_order(dim, seed)[:k])
+    return np.asarray(selected_by_order(random_order(dim, seed), k))
 
 
 def gradient_attributions(model, sequences: list[np.ndarray], method: str,
