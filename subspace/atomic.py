@@ -33,6 +33,12 @@ def write_json(path: str | os.PathLike, obj) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def write_csv(path: str | os.PathLike, df, float_format: str | None = "%.6g") -> None:
+    """A pandas DataFrame without its index; ``float_format=None`` keeps full precision."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, float_format=float_format)
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)

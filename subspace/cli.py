@@ -107,13 +107,12 @@ def cmd_table(a):
 
 def cmd_recovery(a):
     from . import tables
-    from .atomic import atomic_path, read_json, write_text
+    from .atomic import read_json, write_csv, write_text
     spec = json.loads(a.spec)
     selections = {tuple(k.split("|")): v for k, v in spec["selections"].items()}
     planted = read_json(a.planted)
     df = tables.recovery_table(selections, {f: planted[key] for f, key in spec["truth"].items()})
-    with atomic_path(a.csv) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.4f")
+    write_csv(a.csv, df, float_format="%.4f")
     write_text(a.md, f"# {a.task}: recovered vs planted dimensions (demo)\n\n"
                + df.to_markdown(index=False, floatfmt=".3f") + "\n")
 
@@ -454,18 +453,18 @@ def cmd_topk_table(a):
     df = evaltables.topk_table(spec["records"], spec["full"])
     metric = metrics.metric_name(spec["task_type"])
     title = f"{a.task} / {a.feature}: top-k dimensions by attribution method"
-    evaltables.write_csv(df, a.csv)
-    from .atomic import write_text
+    from .atomic import write_csv, write_text
+    write_csv(a.csv, df)
     write_text(a.md, evaltables.topk_markdown(df, title, metric))
     evaltables.topk_figure(df, title, metric, a.figures)
 
 
 def cmd_stability(a):
     from . import evaltables
-    from .atomic import write_text
+    from .atomic import write_csv, write_text
     spec = json.loads(a.spec)
     df = evaltables.stability_table(spec["features"], spec["thresholds"])
-    evaltables.write_csv(df, a.csv)
+    write_csv(a.csv, df)
     write_text(a.md, evaltables.stability_markdown(df, f"{a.task}: stability of the selection across seeds"))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path, write_json
+from .atomic import atomic_path, write_csv, write_json
 
 FRAME_MS = 500        # the organisers' features come every 500 ms
 HUMOR_WINDOW_MS = 2000  # Humor labels cover 2 s
@@ -113,7 +113,7 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
             words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(FUNNY_WORDS)))
         edges = np.linspace(w * HUMOR_WINDOW_MS + 100, (w + 1) * HUMOR_WINDOW_MS - 100, len(words) + 1).astype(int)
         rows += [(w + 1, word, edges[i], edges[i + 1]) for i, word in enumerate(words)]
-    _write_csv(root / "transcripts" / coach / f"{video}.csv",
+    write_csv(root / "transcripts" / coach / f"{video}.csv",
                pd.DataFrame(rows, columns=["sentence_id", "word", "start", "end"]))
     # py-feat-style face boxes (the detector's output columns), one row per frame
     faces = pd.DataFrame({"frame": np.arange(n_frames), "FaceRectX": float(m), "FaceRectY": float(m),
@@ -127,7 +127,7 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
             activation = np.where(smiling, activation + sig * 0.5, activation)
         faces[au] = activation.clip(0.0, 1.0).round(4)
     faces["approx_time"] = (np.arange(n_frames) / fps).round(3)
-    _write_csv(root / "faces" / coach / f"{video}.csv", faces)
+    write_csv(root / "faces" / coach / f"{video}.csv", faces)
 
 
 def mimic_videos(spec: dict) -> list[tuple[str, str]]:
@@ -153,11 +153,6 @@ def _planted_dims(rng, dim: int, n_planted: int) -> np.ndarray:
     return np.sort(rng.choice(dim, size=n_planted, replace=False))
 
 
-def _write_csv(path: Path, df: pd.DataFrame) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
-
-
 def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
     """Coaches' videos cut into 2 s labelled windows of 4 feature frames each."""
     root, rng = Path(root), np.random.default_rng(seed)
@@ -166,7 +161,7 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
     for name, fs in spec["features"].items():
         planted[name] = _planted_dims(rng, fs["dim"], fs["planted"])
         directions[name] = rng.choice([-1.0, 1.0], size=fs["planted"])
-    _write_csv(root / "metadata" / "partition.csv",
+    write_csv(root / "metadata" / "partition.csv",
                pd.DataFrame(humor_subjects(spec), columns=["Id", "Partition"]))
     frames_per_win = HUMOR_WINDOW_MS // FRAME_MS
     for coach, _ in humor_subjects(spec):
@@ -177,7 +172,7 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
             labels = np.where(rng.random(n_win) < spec.get("label_noise", 0.0), 1 - signal_labels, signal_labels)
             starts = np.arange(n_win) * HUMOR_WINDOW_MS
             segment_ids = 1 + np.arange(n_win) // wins_per_seg
-            _write_csv(root / "label_segments" / coach / f"{video}.csv", pd.DataFrame({
+            write_csv(root / "label_segments" / coach / f"{video}.csv", pd.DataFrame({
                 "coach": coach, "segment_id": segment_ids, "timestamp_start": starts,
                 "timestamp_end": starts + HUMOR_WINDOW_MS, "humor": labels}))
             if "raw" in spec:  # its own generator: the CSV features stay as they were
@@ -191,7 +186,7 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
                 df = pd.DataFrame(x, columns=dim_names(name, fs["dim"]))
                 df.insert(0, "timestamp", ts)
                 df.insert(0, "segment_id", np.repeat(segment_ids, frames_per_win))
-                _write_csv(root / "feature_segments" / name / coach / f"{video}.csv", df)
+                write_csv(root / "feature_segments" / name / coach / f"{video}.csv", df)
     truth = {k: v.tolist() for k, v in planted.items()}
     if "raw" in spec:
         truth[RAW_FAU_TRUTH] = [FAU_NAMES.index(au) for au in RAW_FAU_PLANTED]
@@ -204,11 +199,11 @@ def make_mimic(root, spec: dict, targets: list[str], seed: int) -> dict[str, lis
     root, rng = Path(root), np.random.default_rng(seed)
     videos = mimic_videos(spec)
     y = rng.beta(2.0, 2.0, size=(len(videos), len(targets))).astype(np.float32)
-    _write_csv(root / "partition.csv", pd.DataFrame(videos, columns=["Id", "Partition"]))
+    write_csv(root / "partition.csv", pd.DataFrame(videos, columns=["Id", "Partition"]))
     noisy = y + spec.get("label_noise", 0.0) * rng.standard_normal(y.shape).astype(np.float32)
     label_df = pd.DataFrame(noisy, columns=targets)
     label_df.insert(0, "filename", [v for v, _ in videos])
-    _write_csv(root / "labels.csv", label_df)
+    write_csv(root / "labels.csv", label_df)
     planted = {}
     for name, fs in spec["features"].items():
         dims = _planted_dims(rng, fs["dim"], fs["planted"])
@@ -222,7 +217,7 @@ def make_mimic(root, spec: dict, targets: list[str], seed: int) -> dict[str, lis
             df = pd.DataFrame(x, columns=dim_names(name, fs["dim"]))
             df.insert(0, "segment_id", 1)
             df.insert(0, "timestamp", np.arange(n) * FRAME_MS)
-            _write_csv(root / "features" / name / f"{video}.csv", df)
+            write_csv(root / "features" / name / f"{video}.csv", df)
     truth = {k: v.tolist() for k, v in planted.items()}
     write_json(root / "planted.json", truth)
     return truth

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path, read_json, write_text
+from .atomic import read_json, write_text
 from .evaluate import pairwise_jaccard
 from .select import select_dims
 
@@ -59,8 +59,8 @@ def topk_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
 
 
 def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
+    from .plot import save_figure  # first: it selects the Agg backend
+
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -78,10 +78,7 @@ def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
     ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    for path in paths:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, paths)
 
 
 def stability_table(per_feature: dict[str, str], thresholds: list[str]) -> pd.DataFrame:
@@ -115,11 +112,6 @@ def stability_markdown(df: pd.DataFrame, title: str) -> str:
                      f"| {r.kept_by_all} / {r.kept_by_any} | {r.jaccard_mean:.3f} ± {r.jaccard_std:.3f} "
                      f"| {r.jaccard_min:.3f} |")
     return "\n".join(lines) + "\n"
-
-
-def write_csv(df: pd.DataFrame, path) -> None:
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
 
 
 def html_table(csv_path, title: str, out_path, note: str = "") -> None:

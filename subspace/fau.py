@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .errors import InputError  # noqa: E402
-from .plot import _save  # noqa: E402
+from .plot import save_figure  # noqa: E402
 
 # AU -> (action, muscle(s))
 FACS = {
@@ -105,5 +105,5 @@ def fau_figure(stats: dict, targets: list[str], title: str, paths, source="attri
         ax.legend(fontsize=6, loc="lower right")
     fig.suptitle(title)
     fig.tight_layout()
-    _save(fig, paths)
+    save_figure(fig, paths)
     return ranking

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from . import metrics
-from .atomic import atomic_path, read_json, write_json
+from .atomic import atomic_path, read_json, write_csv, write_json
 from .data import read_csv, read_partition
 from .errors import InputError
 from .loss import pearson_loss
@@ -265,8 +265,7 @@ def run(model_dir, clips: Clips, cfg: FinetuneConfig, out_dir, dims: list[int] |
     with atomic_path(out_dir / "model.pt") as tmp:
         torch.save({"state_dict": state["best_state"], "dims": dims, "config": asdict(cfg),
                     "model": str(model_dir)}, tmp)
-    with atomic_path(out_dir / "predictions.csv") as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
+    write_csv(out_dir / "predictions.csv", pd.DataFrame(rows), float_format=None)
     loss_curve(state["history"], out_dir / "loss_curve.png",
                f"wav2vec 2.0 fine-tuning ({'full' if dims is None else f'{len(dims)} kept dims'})")
     write_json(out_dir / "metrics.json", record)
@@ -275,12 +274,9 @@ def run(model_dir, clips: Clips, cfg: FinetuneConfig, out_dir, dims: list[int] |
 
 
 def loss_curve(history: list[dict], path, title: str) -> None:
-    import matplotlib
+    from .plot import save_figure  # first: it selects the Agg backend
 
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .plot import _save
     epochs = [h["epoch"] for h in history]
     fig, ax = plt.subplots(figsize=(5, 3.4))
     ax.plot(epochs, [h["train_loss"] for h in history], "o-", label="train (mean over batches)")
@@ -291,7 +287,7 @@ def loss_curve(history: list[dict], path, title: str) -> None:
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, [path])
+    save_figure(fig, [path])
 
 
 def read_kept(selection_file) -> list[int]:

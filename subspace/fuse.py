@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from . import metrics
-from .atomic import atomic_path, read_json, write_text
+from .atomic import read_json, write_csv, write_text
 from .errors import InputError
 
 METHODS = ("mean", "weighted")
@@ -217,8 +217,6 @@ def to_markdown(df: pd.DataFrame, singles: pd.DataFrame, task: str, metric: str)
 
 def write_fusion(df: pd.DataFrame, singles: pd.DataFrame, fused: pd.DataFrame, task: str, metric: str,
                  csv_path, md_path, predictions_path) -> None:
-    with atomic_path(csv_path) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
-    with atomic_path(predictions_path) as tmp:
-        fused.to_csv(tmp, index=False, float_format="%.6g")
+    write_csv(csv_path, df)
+    write_csv(predictions_path, fused)
     write_text(md_path, to_markdown(df, singles, task, metric))

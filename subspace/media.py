@@ -222,7 +222,7 @@ def read_transcript(path, columns: dict | None = None) -> pd.DataFrame:
 
 def write_transcript(path, sentences: pd.DataFrame, columns: dict | None = None) -> None:
     """Write sentences (start, end, text in ms) in the transcript format ``read_transcript`` reads."""
-    from .atomic import atomic_path
+    from .atomic import write_csv
     cols = dict(TRANSCRIPT_DEFAULTS, **(columns or {}))
     scale = {"ms": 1.0, "s": 1000.0}[cols["unit"]]
     out = pd.DataFrame({cols["sentence"]: np.arange(1, len(sentences) + 1), cols["text"]: sentences["text"].values,
@@ -230,8 +230,7 @@ def write_transcript(path, sentences: pd.DataFrame, columns: dict | None = None)
     if cols["unit"] == "ms":
         out[cols["start"]] = out[cols["start"]].astype(np.int64)
         out[cols["end"]] = out[cols["end"]].astype(np.int64)
-    with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False)
+    write_csv(path, out, float_format=None)
 
 
 # -------------------------------------------------------------------------------------- FAUs

@@ -14,7 +14,8 @@ from .atomic import atomic_path  # noqa: E402
 MAX_PANELS_PER_ROW = 4  # more features wrap onto further rows
 
 
-def _save(fig, paths) -> None:
+def save_figure(fig, paths) -> None:
+    """Each path in its format (by suffix: png, pdf, ...), written atomically; the figure is closed."""
     for path in paths:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
@@ -52,4 +53,4 @@ def sorted_attribution_figure(attributions: dict[str, dict], which: str, task: s
     fig.suptitle(f"{task}: {'mean' if which == 'mean' else 'standard deviation'} of Integrated Gradients "
                  "per dimension, sorted by mean")
     fig.tight_layout()
-    _save(fig, paths)
+    save_figure(fig, paths)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path, read_json, write_text
+from .atomic import read_json, write_csv, write_text
 
 
 def seed_summary(metric_files: list[str], partition: str = "devel") -> dict:
@@ -56,8 +56,7 @@ def to_markdown(df: pd.DataFrame, metric: str) -> str:
 
 
 def write_table(df: pd.DataFrame, csv_path, md_path, title: str, metric: str) -> None:
-    with atomic_path(csv_path) as tmp:
-        df.to_csv(tmp, index=False, float_format="%.6g")
+    write_csv(csv_path, df)
     write_text(md_path, f"# {title}\n\nDevel {metric}; 'best' is the best of the seeds.\n\n"
                + to_markdown(df, metric))
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from . import metrics
-from .atomic import atomic_path, write_json
+from .atomic import atomic_path, write_csv, write_json
 from .decoder import Decoder, DecoderConfig, count_parameters, pad_batch
 from .store import Embeddings
 
@@ -167,7 +167,6 @@ def run(emb: Embeddings, dec_kwargs: dict, cfg: TrainConfig, out_dir, dims=None,
               "median_epoch_seconds": float(np.median(result["epoch_seconds"])),
               "history": result["history"]}
     save_checkpoint(out_dir / "model.pt", model, dims, result["mean"], result["std"], cfg.task_type)
-    with atomic_path(out_dir / "predictions.csv") as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
+    write_csv(out_dir / "predictions.csv", pd.DataFrame(rows), float_format=None)
     write_json(out_dir / "metrics.json", record)
     return record

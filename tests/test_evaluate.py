@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from subspace import evaltables
+from subspace.atomic import write_csv
 from subspace.decoder import Decoder, DecoderConfig
 from subspace.evaluate import (gradient_attributions, jaccard, pairwise_jaccard, random_dims, random_order,
                                rank_order, ranking_record, resolve_k, selected_by_order, top_k)
@@ -154,7 +155,7 @@ def test_topk_table_and_figure(tmp_path):
     paths = [tmp_path / "f.png", tmp_path / "f.pdf"]
     evaltables.topk_figure(df, "t", "auc", paths)
     assert paths[0].read_bytes()[:4] == b"\x89PNG" and paths[1].read_bytes()[:4] == b"%PDF"
-    evaltables.write_csv(df, tmp_path / "t.csv")
+    write_csv(tmp_path / "t.csv", df)
     evaltables.html_table(tmp_path / "t.csv", "a <title>", tmp_path / "t.html")
     html = (tmp_path / "t.html").read_text()
     assert "a &lt;title&gt;" in html and "<td>ig</td>" in html and "0.8500" in html

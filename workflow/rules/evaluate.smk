@@ -69,7 +69,7 @@ rule topk_table:
     input:
         records=lambda w: [p for files in topk_records(w.task, w.feature).values() for p in files],
         full=lambda w: seed_metrics(w.task, w.feature, "full"),
-        code=code("evaluate", "evaltables", "metrics", "select"),
+        code=code("evaluate", "evaltables", "metrics", "select", "plot"),
     output:
         csv=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}.csv",
         md=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}.md",
