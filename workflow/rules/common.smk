@@ -140,7 +140,11 @@ def model_dir(task, feature, variant, seed):
 
 def seed_outputs(name):
     """One output per seed of the train rule (task, feature and variant stay wildcards)."""
-    return [f"{RESULTS}/{{task}}/models/{{feature}}/{{variant}}/seed{s}/{name}" for s in SEEDS]
+    return [f"{model_dir('{task}', '{feature}', '{variant}', s)}/{name}" for s in SEEDS]
+
+
+def selection_path(task, feature, threshold):
+    return f"{RESULTS}/{task}/selection/{feature}/{threshold}.json"
 
 
 def seed_metrics(task, feature, variant):
@@ -152,8 +156,7 @@ def table_spec(task):
         "task_type": task_cfg(task)["type"],
         "full": {f: seed_metrics(task, f, "full") for f in features(task)},
         "reduced": {f"{f}|{t}": seed_metrics(task, f, t) for f in features(task) for t in THRESHOLDS},
-        "selections": {f"{f}|{t}": f"{RESULTS}/{task}/selection/{f}/{t}.json"
-                       for f in features(task) for t in THRESHOLDS},
+        "selections": {f"{f}|{t}": selection_path(task, f, t) for f in features(task) for t in THRESHOLDS},
     }
 
 
@@ -190,7 +193,7 @@ def demo_outputs(task):
 def selection_input(wildcards):
     if wildcards.variant == "full":
         return []
-    return f"{RESULTS}/{wildcards.task}/selection/{wildcards.feature}/{wildcards.variant}.json"
+    return selection_path(wildcards.task, wildcards.feature, wildcards.variant)
 
 
 def planted_truth(task):

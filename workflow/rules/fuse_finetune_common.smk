@@ -137,4 +137,4 @@ def finetune_selection(wildcards):
     if wildcards.variant == "full":
         return []
     feature = ft_cfg(wildcards.task)["selection_feature"]
-    return f"{RESULTS}/{wildcards.task}/selection/{feature}/{wildcards.variant}.json"
+    return selection_path(wildcards.task, feature, wildcards.variant)
