@@ -170,6 +170,8 @@ def cmd_finetune_demo(a):
                              spec["seconds"], spec["sampling_rate"], spec["seed"])
     finetune.build_tiny_wav2vec2(spec["model"], spec["hidden_size"], spec["sampling_rate"], spec["seed"])
     log.info("demo audio in %s, tiny wav2vec 2.0 in %s", spec["audio_dir"], spec["model"])
+
+
 def cmd_tiny_model(a):
     from . import tiny_models
     size = json.loads(a.size)
@@ -276,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--task", required=True)
     s.add_argument("--spec", required=True)
     s.set_defaults(func=cmd_plot)
+
     s = sub.add_parser("fuse", help="late fusion of per-modality predictions")
     s.add_argument("--task", required=True)
     s.add_argument("--spec", required=True)

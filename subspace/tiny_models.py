@@ -39,13 +39,6 @@ def _build_wordpiece(folder: Path, vocab_size: int) -> None:
     from tokenizers.models import WordPiece
     from transformers import PreTrainedTokenizerFast
 
-    def bert_style(model):
-        tok = Tokenizer(model)
-        tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tok.decoder = decoders.WordPiece()
-        return tok
-
     # Not WordPieceTrainer: it breaks ties between equally frequent merges differently in every
     # process, so the same seed would give other token ids. The vocabulary is built instead from the
     # corpus in a fixed order: its whole words, and every character alone and as a continuation.
@@ -54,7 +47,10 @@ def _build_wordpiece(folder: Path, vocab_size: int) -> None:
                     pre_tokenizers.BertPreTokenizer().pre_tokenize_str(normalise.normalize_str(line))})
     chars = sorted({c for w in words for c in w})
     vocab = list(dict.fromkeys(list(SPECIAL) + chars + [f"##{c}" for c in chars] + words))[:vocab_size]
-    tok = bert_style(WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok = Tokenizer(WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalise
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
