@@ -96,7 +96,7 @@ COLUMNS = ["task", "kind", "run", "paper", "variant",
            "paper_devel_best", "paper_devel_mean", "paper_devel_std",
            "run_devel_best", "run_devel_mean", "run_devel_std", "devel_best_diff",
            "paper_kept_dims", "paper_total_dims", "run_kept_dims", "run_total_dims",
-           "paper_test", "run_test", "run_seeds", "paper_note"]
+           "paper_test", "run_test", "paper_note"]
 
 
 def _row(task, kind, run, paper, variant, rep: Reported, run_values: dict) -> dict:
@@ -104,7 +104,7 @@ def _row(task, kind, run, paper, variant, rep: Reported, run_values: dict) -> di
            "paper_devel_best": rep.devel_best, "paper_devel_mean": rep.devel_mean, "paper_devel_std": rep.devel_std,
            "paper_kept_dims": rep.kept_dims, "paper_total_dims": rep.total_dims, "paper_test": rep.test,
            "paper_note": rep.note, "run_devel_best": NAN, "run_devel_mean": NAN, "run_devel_std": NAN,
-           "run_kept_dims": NAN, "run_total_dims": NAN, "run_test": NAN, "run_seeds": NAN}
+           "run_kept_dims": NAN, "run_total_dims": NAN, "run_test": NAN}
     row.update(run_values)
     row["devel_best_diff"] = row["run_devel_best"] - rep.devel_best
     return row
@@ -160,7 +160,7 @@ def finetune_rows(task: str, finetune: dict[str, list[str]]) -> list[dict]:
         best = int(devel.argmax())
         rows.append(_row(task, "finetune", "wav2vec 2.0 fine-tuned", "wav2vec 2.0 fine-tuned (Pearson loss)",
                          variant, rep, {"run_devel_best": devel[best], "run_devel_mean": devel.mean(),
-                                        "run_devel_std": devel.std(), "run_seeds": len(records),
+                                        "run_devel_std": devel.std(),
                                         "run_test": records[best]["scores"].get("test", NAN)}))
     return rows
 

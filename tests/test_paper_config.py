@@ -139,6 +139,17 @@ def test_paper_config_dry_run_lists_every_rule_of_the_paper(stub_dry_run):
     assert counts["fau_figure"] == sum(len(v) for v in cfg["fau_features"].values())
 
 
+def test_no_paper_table_without_paper_keys(tmp_path):
+    """The demo-sized tiny config sets no `paper:`: no paper_vs_run table is asked for."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", HF_HUB_OFFLINE="1")
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--snakefile", str(ROOT / "Snakefile"),
+                           "--directory", str(tmp_path), "--configfile", str(ROOT / "tests/data/tiny_config.yaml"),
+                           "--cores", "1"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    counts = job_counts(proc.stdout)
+    assert "table" in counts and "paper_table" not in counts
+
+
 def test_paper_config_holds_the_baselines_rows_and_defaults():
     cfg = yaml.safe_load(PAPER_CONFIG.read_text())
     assert cfg["seeds"] == [101, 102, 103, 104, 105]
