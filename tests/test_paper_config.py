@@ -187,7 +187,9 @@ def full_vs_reduced_csv(path: Path) -> Path:
             rows.append({"task": "humor", "feature": feature, "threshold": threshold, "kept_dims": k,
                          "total_dims": total, "full_best": 0.84, "full_mean": 0.83, "full_std": 0.01,
                          "reduced_best": 0.85 if threshold == "mean" else 0.80, "reduced_mean": 0.82,
-                         "reduced_std": 0.02, "full_test": 0.79, "reduced_test": 0.81})
+                         "reduced_std": 0.02, "full_test": 0.79, "reduced_test": 0.81,
+                         "full_parameters": 200_000, "reduced_parameters": 100_000 if threshold == "mean" else 150_000,
+                         "full_train_s": 10.0, "reduced_train_s": 6.0})
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
 
@@ -211,6 +213,9 @@ def test_paper_table_puts_reported_numbers_beside_the_run(tmp_path):
     assert w2v.loc["mean", "paper_kept_dims"] == 216 and w2v.loc["mean", "run_kept_dims"] == 200
     assert w2v.loc["mean", "devel_best_diff"] == pytest.approx(0.85 - .8321)
     assert w2v.loc["mean", "paper_test"] == .8074 and w2v.loc["mean", "run_test"] == 0.81
+    assert w2v.loc["mean", "paper_fewer_parameters"] == .54 and w2v.loc["mean", "run_fewer_parameters"] == 0.5
+    assert w2v.loc["mean", "paper_less_train_time"] == .48 and w2v.loc["mean", "run_less_train_time"] == 0.4
+    assert math.isnan(w2v.loc["full", "run_fewer_parameters"])
     assert w2v.loc["p75", "paper_kept_dims"] == 257 and math.isnan(w2v.loc["p75", "paper_devel_best"])
     # the paper reports no Humor FAU numbers, and no p75 row for BERT-en
     assert "faus" not in set(df.run)
@@ -233,7 +238,8 @@ def test_paper_table_finetune_rows_and_cli(tmp_path):
     fvr = tmp_path / "fvr.csv"
     pd.DataFrame([{"feature": "w2v-msp", "threshold": "mean", "kept_dims": 300, "total_dims": 1024,
                    "full_best": 0.43, "full_mean": 0.42, "full_std": 0.01, "reduced_best": 0.42,
-                   "reduced_mean": 0.41, "reduced_std": 0.01, "full_test": 0.40, "reduced_test": 0.39}]).to_csv(
+                   "reduced_mean": 0.41, "reduced_std": 0.01, "full_test": 0.40, "reduced_test": 0.39,
+                   "full_parameters": 10, "reduced_parameters": 5, "full_train_s": 1.0, "reduced_train_s": 1.0}]).to_csv(
         fvr, index=False)
     spec = {"task_type": "regression", "features": {"w2v-msp": "w2v"}, "full_vs_reduced": str(fvr), "fusion": None,
             "finetune": files}
