@@ -475,6 +475,15 @@ def cmd_stability(a):
     write_text(a.md, evaltables.stability_markdown(df, f"{a.task}: stability of the selection across seeds"))
 
 
+def cmd_paper_table(a):
+    from . import metrics, paper
+    spec = json.loads(a.spec)
+    df = paper.paper_vs_run(a.task, spec["features"], spec["full_vs_reduced"], spec.get("fusion"),
+                            spec.get("finetune"))
+    paper.write_paper_table(df, a.task, metrics.metric_name(spec["task_type"]), a.csv, a.md)
+    log.info("%d rows beside the paper's numbers", len(df))
+
+
 def cmd_html_table(a):
     from . import evaltables
     evaltables.html_table(a.csv, a.title, a.out, a.note)
@@ -527,6 +536,13 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--csv", required=True)
     s.add_argument("--md", required=True)
     s.set_defaults(func=cmd_stability)
+
+    s = sub.add_parser("paper-table", help="the paper's reported numbers beside the run's")
+    s.add_argument("--task", required=True)
+    s.add_argument("--spec", required=True, help="JSON: task_type, features, full_vs_reduced, fusion, finetune")
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.set_defaults(func=cmd_paper_table)
 
     s = sub.add_parser("html-table", help="render a CSV table as HTML for the report")
     s.add_argument("--csv", required=True)

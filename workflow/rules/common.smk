@@ -171,6 +171,7 @@ def all_outputs():
         if task in DEMO:
             out += [f"{RESULTS}/{task}/tables/planted_recovery.md"]
         out += report_outputs(task)  # evaluation and HTML tables: evaluate.smk
+        out += paper_outputs(task)
     # late fusion, FAU figures, fine-tuning: defined in fuse_finetune_common.smk
     out += fusion_outputs() + fau_outputs() + finetune_outputs()
     return out
@@ -266,3 +267,34 @@ def report_outputs(task):
     if stability_features(task):
         out += [f"{RESULTS}/{task}/tables/selection_stability.{ext}" for ext in ("csv", "md", "html")]
     return out
+
+
+# --- the paper's numbers beside the run's (rule paper_table in report.smk) ---
+
+
+def paper_features(task):
+    """Run feature -> the paper's feature (config key `paper:`); features without it have no paper row."""
+    return {f: hp["paper"] for f, hp in task_cfg(task)["features"].items() if hp.get("paper")}
+
+
+def paper_table_spec(task):
+    spec = {"task_type": task_cfg(task)["type"], "features": paper_features(task),
+            "full_vs_reduced": f"{RESULTS}/{task}/tables/full_vs_reduced.csv", "fusion": None, "finetune": {}}
+    if task in FUSION.get("combinations", {}):
+        spec["fusion"] = f"{RESULTS}/{task}/tables/fusion.csv"
+    if task in FINETUNE:
+        spec["finetune"] = {v: [f"{finetune_dir(task, v, s)}/metrics.json" for s in ft_seeds(task)]
+                            for v in ft_cfg(task).get("variants", ["full"])}
+    return spec
+
+
+def paper_table_inputs(wildcards):
+    spec = paper_table_spec(wildcards.task)
+    return {"full_vs_reduced": spec["full_vs_reduced"], "fusion": [spec["fusion"]] if spec["fusion"] else [],
+            "finetune": [p for files in spec["finetune"].values() for p in files]}
+
+
+def paper_outputs(task):
+    if not paper_features(task):
+        return []
+    return [f"{RESULTS}/{task}/tables/paper_vs_run.{ext}" for ext in ("csv", "md", "html")]

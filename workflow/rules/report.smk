@@ -72,3 +72,26 @@ rule plot_attributions:
         runtime=5,
     shell:
         "python -m subspace plot --task {wildcards.task} --spec {params.spec:q} 2> {log}"
+
+
+rule paper_table:
+    input:
+        unpack(paper_table_inputs),
+        code=code("paper", "metrics"),
+    output:
+        csv=f"{RESULTS}/{{task}}/tables/paper_vs_run.csv",
+        md=f"{RESULTS}/{{task}}/tables/paper_vs_run.md",
+    params:
+        spec=lambda w: spec_json(paper_table_spec(w.task)),
+    log:
+        f"{RESULTS}/logs/{{task}}/paper_table.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/paper_table.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m subspace paper-table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} "
+        "--md {output.md} 2> {log}"
