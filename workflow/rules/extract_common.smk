@@ -118,9 +118,21 @@ def check_extraction_config():
                      f"{len(task_videos(task))} videos")
             for name in [src] + ([enc["translate"]] if enc.get("translate") else []):
                 model = ENCODERS[name].get("model")
-                if model and not Path(model).is_dir() and not is_tiny(model):
-                    fail(f"encoders.{name}.model: model folder {model} does not exist. "
-                         f"{embed_help()}")
+                if model and not is_tiny(model):
+                    if not Path(model).is_dir():
+                        fail(f"encoders.{name}.model: model folder {model} does not exist. {embed_help()}")
+                    check_model(name, model, ENCODERS[name]["kind"])
+
+
+@lru_cache(maxsize=None)
+def check_model(name, folder, kind):
+    """A model folder's config, weights and tokenizer/preprocessor files read, before any job runs."""
+    from subspace.embed import check_model_folder
+    from subspace.errors import InputError
+    try:
+        check_model_folder(folder, kind)
+    except InputError as exc:
+        fail(f"encoders.{name}.model: {exc}")
 
 
 def embed_help():
