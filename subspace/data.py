@@ -178,9 +178,9 @@ def label_values(df: pd.DataFrame, columns: list[str], partitions, path: Path, t
     values = np.stack([numeric_column(df, c, path, "label") for c in columns], axis=1)
     scored = np.isin(np.asarray(partitions, dtype=object), SCORED)
     for i, k in np.argwhere(~np.isfinite(values) & scored[:, None]):
-        written = str(df[columns[k]].iloc[i]).strip() or "an empty cell"
-        raise InputError(path, f"missing, NaN or Inf label ({written}) for a {partitions[i]} sample "
-                               f"(row {row_of(i)}, column '{columns[k]}')")
+        problem = "missing or NaN label" if np.isnan(values[i, k]) else f"infinite label {values[i, k]:g}"
+        raise InputError(path, f"{problem} for a {partitions[i]} sample (row {row_of(i)}, column '{columns[k]}'): "
+                               f"train and devel labels must all be numbers")
     if task_type == "binary":
         for i, k in np.argwhere(np.isfinite(values) & (values != 0) & (values != 1)):
             raise InputError(path, f"label {values[i, k]:g} is not 0 or 1 (binary task) "
