@@ -322,6 +322,19 @@ def test_merge_refuses_a_devel_set_of_one_class(humor, tmp_path, capsys):
     assert_refused(code, err, "label_segments", "every label of the devel partition is 0 (one class", out)
 
 
+def test_feature_columns_are_every_column_but_segment_id_and_timestamp(mimic):
+    edit(mimic / "features/faus/00003.csv", lambda d: d.drop(columns="segment_id"))
+    emb = data.read_mimic(**mimic_args(mimic))
+    assert emb.dim_names == demo.FAU_NAMES and all(s.shape[1] == 20 for s in emb.sequences)
+
+
+def test_frame_images_named_below_zero(tmp_path):
+    for name in ("-500.jpg", "0.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(InputError, match=r"-500.jpg: negative timestamp in the file name"):
+        list(media.iter_frames(tmp_path, 2))
+
+
 def test_transcript_times(tmp_path):
     t = tmp_path / "t.csv"
     t.write_text("sentence_id,word,start,end\n1,war,400,700\n1,das,100,400\n2,haha,2500,3000\n")
