@@ -87,7 +87,12 @@ def media_path(spec: dict, key: str, subject: str, video: str) -> Path:
     media = spec.get("media") or {}
     if not media.get(key):
         raise InputError("config/config.yaml", f"tasks.<task>.media.{key} (a path template) is not set")
-    return Path(media[key].format(subject=subject, video=video))
+    try:
+        return Path(media[key].format(subject=subject, video=video))
+    except (KeyError, IndexError, ValueError) as exc:  # e.g. {coach} or a lone brace in the template
+        raise InputError("config/config.yaml", f"tasks.<task>.media.{key}: '{media[key]}' is not a path template "
+                                               f"with only {{subject}} and {{video}} ({type(exc).__name__}: {exc})"
+                         ) from None
 
 
 # ------------------------------------------------------------------------------------- audio

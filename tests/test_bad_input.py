@@ -414,14 +414,25 @@ def real_data_config(root, model):
     return tiny
 
 
-def test_corrupt_model_folder_stops_the_workflow_before_any_job(humor, tmp_path):
-    model = bert_folder(tmp_path / "models/bert")
+def truncated_config(config, model):
     (model / "config.json").write_text('{"model_type": "be')
-    proc = snakemake(tmp_path, real_data_config(humor, model), "-n")
+    return f"encoders.mbert.model: {model / 'config.json'}: cannot read the model config (truncated or not JSON?)"
+
+
+def template_with_another_name(config, model):
+    config["tasks"]["humor"]["media"]["transcript"] = "/data/{coach}/{video}.csv"
+    return "tasks.humor.media.transcript: '/data/{coach}/{video}.csv' is not a path template with only {subject} " \
+           "and {video} (KeyError: 'coach')"
+
+
+@pytest.mark.parametrize("breaker", [truncated_config, template_with_another_name])
+def test_bad_model_folder_or_media_template_stops_the_workflow_before_any_job(humor, tmp_path, breaker):
+    model = bert_folder(tmp_path / "models/bert")
+    config = real_data_config(humor, model)
+    expected = breaker(config, model)
+    proc = snakemake(tmp_path, config, "-n")
     out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert f"encoders.mbert.model: {model / 'config.json'}: cannot read the model config (truncated or not JSON?)" \
-        in out, out[-3000:]
+    assert proc.returncode != 0 and f"config/config.yaml: {expected}" in out, out[-3000:]
     assert not (tmp_path / "results").exists()
 
 
