@@ -194,9 +194,11 @@ def label_values(df: pd.DataFrame, columns: list[str], partitions, path: Path, t
 
 
 def humor_videos(partition_of: dict[str, str], label_dir: Path) -> list[tuple[str, str, Path]]:
-    """(coach, partition, label file) of every labelled video, in store order; test coaches without labels skipped."""
+    """(coach, partition, label file) of every labelled video in store order (the partition file's); test coaches
+    without labels are skipped."""
     label_dir, out = Path(label_dir), []
-    for coach, partition in sorted(partition_of.items()):
+    # the partition file's order, as the baseline's parser: the same seed then draws the same batches
+    for coach, partition in partition_of.items():
         label_files = sorted((label_dir / coach).glob("*.csv"))
         if not label_files:
             if partition == "test":
@@ -391,8 +393,7 @@ def read_mimic(partition_file, label_file, feature_dir, feature: str, targets: l
     label_of = mimic_labels(label_file, targets, partition_of, task_type)
     check_dims = _DimCheck()
     sequences, stamps, ids, parts, labels = [], [], [], [], []
-    for video, partition in tqdm(sorted(partition_of.items()), desc=f"reading {feature}", unit="video",
-                                 mininterval=5):
+    for video, partition in tqdm(partition_of.items(), desc=f"reading {feature}", unit="video", mininterval=5):
         feature_file = feature_root / f"{video}.csv"
         label = mimic_label(label_of, video, partition, targets, label_file)
         if not feature_file.exists():

@@ -48,7 +48,7 @@ def list_videos(spec: dict) -> list[tuple[str, str]]:
     """(subject, video) pairs in the stores' order, read from the partition and label layout only."""
     partition_of = data.read_partition(Path(spec["partition_file"]))
     if spec["layout"] == "mimic":
-        return [(v, v) for v in sorted(partition_of)]
+        return [(v, v) for v in partition_of]
     return [(coach, f.stem) for coach, _, f in data.humor_videos(partition_of, Path(spec["label_dir"]))]
 
 
@@ -73,7 +73,7 @@ def list_samples(spec: dict) -> list[Sample]:
         return out
     label_file = Path(spec["label_file"])
     label_of = data.mimic_labels(label_file, targets, partition_of, data.task_type(spec))
-    for video, partition in sorted(partition_of.items()):
+    for video, partition in partition_of.items():
         label = data.mimic_label(label_of, video, partition, targets, label_file)
         out.append(Sample(video, video, video, partition, tuple(float(x) for x in label), None, None))
     unknown = sorted(set(label_of) - set(partition_of))
