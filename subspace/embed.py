@@ -54,7 +54,8 @@ def device_for(encoder: dict) -> torch.device:
     return torch.device(want)
 
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
+                "pytorch_model.bin.index.json")
 # files a tokenizer is built from (any one of them), per kind of model that needs one
 TOKENIZER_FILES = {"text": ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model"),
                    "translation": ("vocab-src.json",)}
@@ -417,9 +418,10 @@ def extract_shard(spec: dict, encoder: dict, feature: str, shard: int, n_shards:
             parts.append(smp.partition)
             labels.append(smp.label)
         if video_samples and empty == len(video_samples) and spec["layout"] == "humor":
-            raise InputError(_media_file(spec, encoder, s, v, transcript_root), f"every one of the {empty} label windows of video '{v}' is empty: "
-                                         f"{_empty_cause(encoder, t, ends, video_samples[0])} (media of another "
-                                         f"video, shifted timestamps or another unit?)")
+            raise InputError(_media_file(spec, encoder, s, v, transcript_root),
+                             f"every one of the {empty} label windows of video '{v}' is empty: "
+                             f"{_empty_cause(encoder, t, ends, video_samples[0])} (media of another video, shifted "
+                             f"timestamps or another unit?)")
         n_empty += empty
     if dim is None:
         raise InputError(f"shard {shard}", f"shard {shard} of {n_shards} has no videos (more shards than videos?)")

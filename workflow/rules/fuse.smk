@@ -43,5 +43,5 @@ rule fau_figure:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace fau --task {wildcards.task} --feature {wildcards.feature} --attributions {input.attributions:q} "
-        "--targets {params.targets:q} --out {output:q} 2> {log:q}"
+        "python -m subspace fau --task {wildcards.task} --feature {wildcards.feature} "
+        "--attributions {input.attributions:q} --targets {params.targets:q} --out {output:q} 2> {log:q}"

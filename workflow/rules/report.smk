@@ -20,7 +20,8 @@ rule table:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} 2> {log:q}"
+        "python -m subspace table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
+        "2> {log:q}"
 
 
 rule planted_recovery:
