@@ -252,8 +252,9 @@ def test_unsorted_feature_rows_are_sorted_with_a_note(humor, tmp_path, capsys, c
 
 def test_ids_and_text_that_look_missing_stay_text(mimic, tmp_path, capsys):
     words = ["NA", "null", "None"]
-    edit(mimic / "partition.csv", lambda d: d.replace({"Id": dict(zip(["00000", "00001", "00006"], words))}))
-    edit(mimic / "labels.csv", lambda d: d.replace({"filename": dict(zip(["00000", "00001", "00006"], words))}))
+    renamed = dict(zip(["00000", "00001", "00006"], words))  # ids may be written with literal quotes: "00000"
+    edit(mimic / "partition.csv", lambda d: d.assign(Id=d.Id.str.strip('"').replace(renamed)))
+    edit(mimic / "labels.csv", lambda d: d.assign(filename=d.filename.str.strip('"').replace(renamed)))
     for old, new in zip(["00000", "00001", "00006"], words):
         (mimic / f"features/faus/{old}.csv").rename(mimic / f"features/faus/{new}.csv")
     code, _, err = store(capsys, mimic_spec(mimic), tmp_path / "faus.h5")
