@@ -31,14 +31,17 @@ def cmd_demo(a):
 def cmd_store(a):
     from . import data, store
     spec = json.loads(a.spec)
+    task_type = data.task_type(spec)
     if spec["layout"] == "humor":
-        emb = data.read_humor(spec["partition_file"], spec["label_dir"], spec["feature_dir"], a.feature)
+        emb = data.read_humor(spec["partition_file"], spec["label_dir"], spec["feature_dir"], a.feature,
+                              spec.get("label_column", data.HUMOR_LABEL_COLUMN), task_type)
     else:
         emb = data.read_mimic(spec["partition_file"], spec["label_file"], spec["feature_dir"], a.feature,
-                              spec["targets"])
+                              spec["targets"], task_type)
     emb.attrs.update({"task": a.task, "feature": a.feature, "encoder": spec.get("encoder", a.feature),
                       "targets": spec["targets"], "source": str(Path(spec["feature_dir"]) / a.feature),
                       "config_hash": store.config_hash(spec)})
+    data.check_scorable(emb, task_type, data.label_source(spec))
     store.write_embeddings(a.out, emb)
     counts = {p: int((emb.partitions == p).sum()) for p in ("train", "devel", "test")}
     log.info("%s/%s: %d samples %s, dim %d -> %s", a.task, a.feature, len(emb.sample_ids), counts, emb.dim, a.out)
@@ -208,12 +211,13 @@ def cmd_extract(a):
 
 
 def cmd_merge(a):
-    from . import embed, store
+    from . import data, embed, store
     spec = json.loads(a.spec)
     emb = embed.merge_shards(spec, a.shards, {
         "task": a.task, "feature": a.feature, "encoder": spec["encoder"].get("name", spec["encoder"]["kind"]),
         "targets": spec["targets"], "source": spec["encoder"].get("model", spec["encoder"]["kind"]),
         "config_hash": store.config_hash(spec)})
+    data.check_scorable(emb, data.task_type(spec), data.label_source(spec))
     store.write_embeddings(a.out, emb)
     counts = {p: int((emb.partitions == p).sum()) for p in ("train", "devel", "test")}
     log.info("%s/%s: %d shards, %d samples %s, dim %d, %d empty -> %s", a.task, a.feature, len(a.shards),

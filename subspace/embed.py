@@ -54,12 +54,31 @@ def device_for(encoder: dict) -> torch.device:
     return torch.device(want)
 
 
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
+                "pytorch_model.bin.index.json")
+# files a tokenizer is built from (any one of them), per kind of model that needs one
+TOKENIZER_FILES = {"text": ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model"),
+                   "translation": ("vocab-src.json",)}
+
+
+def read_json_file(path, what: str):
+    """A JSON file of a model folder; a truncated or unreadable one is an error naming it."""
+    path = Path(path)
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"cannot read the {what} (truncated or not JSON?): {exc}") from None
+    if not isinstance(obj, dict):
+        raise InputError(path, f"the {what} is not a JSON object")
+    return obj
+
+
 def model_config(path, kind: str) -> dict:
     path = Path(path)
     cfg_file = path / "config.json"
     if not path.is_dir() or not cfg_file.exists():
         raise InputError(path, f"no {kind} model folder here (config.json missing): {MODEL_HELP}")
-    cfg = json.loads(cfg_file.read_text())
+    cfg = read_json_file(cfg_file, "model config")
     model_type = cfg.get("model_type", "?")
     if kind in EXPECTED and model_type not in EXPECTED[kind]:
         raise InputError(cfg_file, f"model_type '{model_type}' is not usable as the {kind} encoder "
@@ -67,16 +86,55 @@ def model_config(path, kind: str) -> dict:
     return cfg
 
 
+def check_model_folder(path, kind: str) -> None:
+    """What can be checked without loading the model (cheap: run before any job): the config, a
+    weights file whose header reads, the tokenizer or preprocessor files the kind needs."""
+    import zipfile
+
+    from safetensors import SafetensorError, safe_open
+    path = Path(path)
+    model_config(path, kind)
+    weights = [path / f for f in WEIGHT_FILES if (path / f).exists()]
+    if not weights:
+        raise InputError(path, f"no weights file ({' or '.join(WEIGHT_FILES[:2])}) in the {kind} model folder: "
+                               f"{MODEL_HELP}")
+    for index in [w for w in weights if w.suffix == ".json"]:  # sharded weights: every shard is there
+        shards = sorted(set(read_json_file(index, "weights index").get("weight_map", {}).values()))
+        missing = [f for f in shards if not (path / f).exists()]
+        if missing:
+            raise InputError(path / missing[0], f"weights shard listed in {index.name} does not exist")
+        weights += [path / f for f in shards]
+    for file in weights:
+        try:
+            if file.name.endswith(".safetensors"):
+                with safe_open(file, "pt"):
+                    pass
+            elif file.suffix == ".bin" and not zipfile.is_zipfile(file):
+                raise ValueError("not a torch zip archive")
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise InputError(file, f"cannot read the model weights (truncated or corrupt?): {exc}") from None
+    if kind in TOKENIZER_FILES and not any((path / f).exists() for f in TOKENIZER_FILES[kind]):
+        raise InputError(path, f"no tokenizer in the {kind} model folder (one of {list(TOKENIZER_FILES[kind])} "
+                               f"is needed): {MODEL_HELP}")
+    for name in ("tokenizer_config.json", "preprocessor_config.json", "special_tokens_map.json"):
+        if (path / name).exists():
+            read_json_file(path / name, name)
+    if kind == "audio" and not (path / "preprocessor_config.json").exists():
+        raise InputError(path, f"no preprocessor_config.json (the feature extractor) in the audio model folder: "
+                               f"{MODEL_HELP}")
+
+
 def load_model(path, kind: str, device: torch.device):
     from transformers import AutoModel, FSMTForConditionalGeneration
-    model_config(path, kind)
+    check_model_folder(path, kind)
     try:
         if kind == "translation":
             model = FSMTForConditionalGeneration.from_pretrained(path, local_files_only=True)
         else:
             model = AutoModel.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"cannot load the {kind} model: {exc}. {MODEL_HELP}") from None
+    except Exception as exc:  # noqa: BLE001 - torch, safetensors and transformers raise many kinds for a bad file
+        raise InputError(path, f"cannot load the {kind} model (weights corrupt or not this model's?): "
+                               f"{type(exc).__name__}: {exc}. {MODEL_HELP}") from None
     return model.to(device).eval()
 
 
@@ -84,8 +142,9 @@ def load_tokenizer(path, kind: str):
     from transformers import AutoTokenizer
     try:
         return AutoTokenizer.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError, TypeError) as exc:
-        raise InputError(path, f"cannot load the tokenizer of the {kind} model: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - tokenizers raises a bare Exception for a corrupt tokenizer.json
+        raise InputError(path, f"cannot load the tokenizer of the {kind} model (tokenizer files missing or "
+                               f"corrupt?): {type(exc).__name__}: {exc}") from None
 
 
 def select_layer(hidden_states, layer) -> torch.Tensor:
@@ -113,7 +172,7 @@ class AudioEncoder:
         self.model = load_model(encoder["model"], "audio", self.device)
         try:
             self.fe = AutoFeatureExtractor.from_pretrained(encoder["model"], local_files_only=True)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError) as exc:
             raise InputError(encoder["model"], f"no feature extractor (preprocessor_config.json): {exc}") from None
         self.sr = int(self.fe.sampling_rate)
         cfg = self.model.config
@@ -191,7 +250,7 @@ class VideoEncoder:
         cfg = self.model.config
         size = cfg.image_size if isinstance(cfg.image_size, int) else cfg.image_size[0]
         pre = Path(encoder["model"]) / "preprocessor_config.json"
-        p = json.loads(pre.read_text()) if pre.exists() else {}
+        p = read_json_file(pre, "preprocessor config") if pre.exists() else {}
         self.size = int(p.get("size", {}).get("height", size)) if isinstance(p.get("size"), dict) else size
         self.mean = np.asarray(p.get("image_mean", [0.5, 0.5, 0.5]), np.float32)
         self.std = np.asarray(p.get("image_std", [0.5, 0.5, 0.5]), np.float32)
@@ -249,7 +308,7 @@ class Translator:
         self.model = load_model(encoder["model"], "translation", self.device)
         try:
             self.tok = FSMTTokenizer.from_pretrained(encoder["model"], local_files_only=True)
-        except (OSError, ValueError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a corrupt vocabulary raises whatever json or the tokenizer raises
             raise InputError(encoder["model"], f"cannot load the FSMT tokenizer: {exc}") from None
 
     def translate(self, texts: list[str], batch_size: int) -> list[str]:
@@ -272,8 +331,10 @@ def translate_videos(spec: dict, encoder: dict, videos, out_root, threads: int =
     n = 0
     for subject, video in tqdm(videos, desc="translate", mininterval=5):
         path = media.media_path(spec, "transcript", subject, video)
-        sentences = media.read_transcript(path, cols) if path.exists() else pd.DataFrame(
-            {"start": [], "end": [], "text": []})
+        if not path.exists() and spec["layout"] == "mimic":  # as in video_rows: a Mimic video may have no speech
+            sentences = pd.DataFrame({"start": [], "end": [], "text": []})
+        else:
+            sentences = media.read_transcript(path, cols)
         sentences = sentences.assign(text=tr.translate(sentences["text"].tolist(), int(encoder.get("batch_size", 16))))
         media.write_transcript(Path(out_root) / subject / f"{video}.csv", sentences, cols)
         n += len(sentences)
@@ -295,8 +356,7 @@ def video_rows(spec: dict, encoder: dict, videos, threads: int = 1, transcript_r
         enc = TextEncoder(encoder)
         cols = m.get("transcript_columns")
         for s, v in tqdm(videos, desc="text", mininterval=5):
-            path = (Path(transcript_root) / s / f"{v}.csv" if transcript_root
-                    else media.media_path(spec, "transcript", s, v))
+            path = _media_file(spec, encoder, s, v, transcript_root)
             if not path.exists() and spec["layout"] == "mimic":
                 sent = pd.DataFrame({"start": [], "end": [], "text": []})
             else:
@@ -337,9 +397,11 @@ def extract_shard(spec: dict, encoder: dict, feature: str, shard: int, n_shards:
     train_rows, dim = RowStats(), None
     for s, v, t, ends, x, d in video_rows(spec, encoder, videos, threads, transcript_root):
         dim = d
-        if any(smp.partition == "train" for smp in by_video.get((s, v), [])):
+        video_samples = by_video.get((s, v), [])
+        if any(smp.partition == "train" for smp in video_samples):
             train_rows.add(x)  # the baseline's scaler sees every row of the training videos
-        for smp in by_video.get((s, v), []):
+        n_video_empty = 0
+        for smp in video_samples:
             if smp.start is None:
                 mask = np.ones(len(t), bool)
             elif ends is not None:  # text: sentences overlapping the window
@@ -350,20 +412,43 @@ def extract_shard(spec: dict, encoder: dict, feature: str, shard: int, n_shards:
                 seqs.append(x[mask].astype(np.float32))
                 stamps.append(np.asarray(t)[mask].astype(np.int64))
             else:  # as the baseline: an empty window is one zero vector
+                n_video_empty += 1
+                log.warning("%s: empty, became one zero vector: %s", smp.sample_id, _empty_cause(encoder, t, ends, smp))
                 seqs.append(np.zeros((1, d), np.float32))
                 stamps.append(np.array([smp.start or 0], np.int64))
             empty.append(not mask.any())
             ids.append(smp.sample_id)
             parts.append(smp.partition)
             labels.append(smp.label)
+        if video_samples and n_video_empty == len(video_samples) and spec["layout"] == "humor":
+            raise InputError(_media_file(spec, encoder, s, v, transcript_root),
+                             f"every one of the {n_video_empty} label windows of video '{v}' is empty: "
+                             f"{_empty_cause(encoder, t, ends, video_samples[0])} (media of another video, shifted "
+                             f"timestamps or another unit?)")
     if dim is None:
         raise InputError(f"shard {shard}", f"shard {shard} of {n_shards} has no videos (more shards than videos?)")
     if any(empty):
-        log.warning("%d samples had no rows and became one zero vector", sum(empty))
+        log.warning("%d samples had no rows and became one zero vector (named above)", sum(empty))
     return Embeddings(seqs, stamps, np.asarray(ids, dtype=object), np.asarray(parts, dtype=object),
                       np.asarray(labels, np.float32).reshape(len(ids), -1), dim_names(encoder, dim, feature),
                       {"empty_segments": int(sum(empty)), "shard": shard, "n_shards": n_shards},
                       empty=np.asarray(empty, dtype=bool), train_rows=train_rows)
+
+
+def _media_file(spec: dict, encoder: dict, subject: str, video: str, transcript_root=None) -> Path:
+    if encoder["kind"] == "text" and transcript_root:
+        return Path(transcript_root) / subject / f"{video}.csv"
+    key = {"text": "transcript"}.get(encoder["kind"], encoder["kind"])
+    return media.media_path(spec, key, subject, video)
+
+
+def _empty_cause(encoder: dict, t, ends, smp) -> str:
+    what = {"text": "sentences", "fau": "frames with a face", "video": "frames", "audio": "audio frames"}.get(
+        encoder["kind"], "rows")
+    if len(t) == 0:
+        return f"the video has no {what} at all"
+    span = f"{int(np.min(t))}-{int(np.max(ends if ends is not None else t))} ms"
+    return f"no {what} in [{smp.start}, {smp.end}) ms (the video's {what} span {span})"
 
 
 def merge_shards(spec: dict, paths: list, attrs: dict) -> Embeddings:

@@ -32,7 +32,7 @@ from torch import nn
 
 from . import metrics
 from .atomic import atomic_path, read_json, write_csv, write_json
-from .data import read_csv, read_partition
+from .data import mimic_label, mimic_labels, read_csv, read_partition
 from .errors import InputError
 from .loss import pearson_loss
 from .media import read_wav
@@ -80,17 +80,13 @@ def read_audio(path: Path, sampling_rate: int, max_seconds: float) -> np.ndarray
 def load_clips(partition_file, label_file, audio_dir, targets: list[str], sampling_rate: int,
                max_seconds: float) -> Clips:
     partition_of = read_partition(Path(partition_file))
-    label_df = read_csv(Path(label_file), ("filename", *targets), dtype={"filename": str})
-    label_df["filename"] = label_df["filename"].astype(str).str.strip('"')
-    label_of = dict(zip(label_df["filename"], label_df[list(targets)].to_numpy(np.float32)))
+    label_of = mimic_labels(Path(label_file), targets, partition_of)  # the decoders' label reader and checks
     ids, parts, audio, labels = [], [], [], []
     for video, partition in sorted(partition_of.items()):
-        if video not in label_of and partition != "test":
-            raise InputError(label_file, f"no labels for {partition} video '{video}'")
+        labels.append(mimic_label(label_of, video, partition, targets, label_file))
         ids.append(video)
         parts.append(partition)
         audio.append(read_audio(Path(audio_dir) / f"{video}.wav", sampling_rate, max_seconds))
-        labels.append(label_of.get(video, np.full(len(targets), np.nan, np.float32)))
     parts = np.asarray(parts, dtype=object)
     for partition in ("train", "devel"):
         if (parts == partition).sum() < 2:

@@ -49,13 +49,7 @@ def list_videos(spec: dict) -> list[tuple[str, str]]:
     partition_of = data.read_partition(Path(spec["partition_file"]))
     if spec["layout"] == "mimic":
         return [(v, v) for v in partition_of]
-    out = []
-    for coach, partition in partition_of.items():  # the partition file's order, as the CSV readers
-        files = sorted((Path(spec["label_dir"]) / coach).glob("*.csv"))
-        if not files and partition != "test":
-            raise InputError(Path(spec["label_dir"]) / coach, f"no label CSVs for {partition} coach '{coach}'")
-        out += [(coach, f.stem) for f in files]
-    return out
+    return [(coach, f.stem) for coach, _, f in data.humor_videos(partition_of, Path(spec["label_dir"]))]
 
 
 def shard_videos(videos: list, shard: int, n_shards: int) -> list:
@@ -66,36 +60,26 @@ def shard_videos(videos: list, shard: int, n_shards: int) -> list:
 
 
 def list_samples(spec: dict) -> list[Sample]:
-    """Every sample (same ids, partitions and labels as the CSV readers), in store order."""
+    """Every sample (same ids, partitions and labels as the CSV readers: the same label readers), in store order."""
     partition_of = data.read_partition(Path(spec["partition_file"]))
     targets = spec["targets"]
     out = []
     if spec["layout"] == "humor":
-        for coach, video in list_videos(spec):
-            label_file = Path(spec["label_dir"]) / coach / f"{video}.csv"
-            df = data.read_csv(label_file, ("segment_id", "timestamp_start", "timestamp_end"))
-            partition = partition_of[coach]
-            if df.iloc[:, -1].isna().any() and partition != "test":
-                raise InputError(label_file, "missing label values")
-            for row in df.itertuples(index=False):
-                start, end = int(row.timestamp_start), int(row.timestamp_end)
-                out.append(Sample(coach, video, f"{coach}/{video}/{row.segment_id}/{start}", partition,
-                                  (float(row[-1]),), start, end))
+        for coach, partition, label_file in data.humor_videos(partition_of, Path(spec["label_dir"])):
+            rows = data.humor_labels(label_file, partition, spec.get("label_column", data.HUMOR_LABEL_COLUMN),
+                                     data.task_type(spec))
+            out += [Sample(coach, label_file.stem, r.sample_id, partition, (float(r.label),), int(r.start), int(r.end))
+                    for r in rows.itertuples(index=False)]
         return out
     label_file = Path(spec["label_file"])
-    df = data.read_csv(label_file, ("filename",), dtype={"filename": str})
-    cols = list(df.columns[1:])
-    if len(cols) != len(targets):
-        raise InputError(label_file, f"expected {len(targets)} label columns after 'filename', found {cols}")
-    label_of = dict(zip(df["filename"].astype(str).str.strip('"'), df[cols].to_numpy(np.float32)))
+    label_of = data.mimic_labels(label_file, targets, partition_of, data.task_type(spec))
     for video, partition in partition_of.items():
-        if video in label_of:
-            label = tuple(float(x) for x in label_of[video])
-        elif partition == "test":
-            label = tuple([float("nan")] * len(targets))
-        else:
-            raise InputError(label_file, f"no labels for {partition} video '{video}'")
-        out.append(Sample(video, video, video, partition, label, None, None))
+        label = data.mimic_label(label_of, video, partition, targets, label_file)
+        out.append(Sample(video, video, video, partition, tuple(float(x) for x in label), None, None))
+    unknown = sorted(set(label_of) - set(partition_of))
+    if unknown:
+        raise InputError(label_file, f"{len(unknown)} labelled videos are not in the partition file "
+                                     f"(e.g. {unknown[:3]})")
     return out
 
 
@@ -103,7 +87,12 @@ def media_path(spec: dict, key: str, subject: str, video: str) -> Path:
     media = spec.get("media") or {}
     if not media.get(key):
         raise InputError("config/config.yaml", f"tasks.<task>.media.{key} (a path template) is not set")
-    return Path(media[key].format(subject=subject, video=video))
+    try:
+        return Path(media[key].format(subject=subject, video=video))
+    except (KeyError, IndexError, ValueError) as exc:  # e.g. {coach} or a lone brace in the template
+        raise InputError("config/config.yaml", f"tasks.<task>.media.{key}: '{media[key]}' is not a path template "
+                                               f"with only {{subject}} and {{video}} ({type(exc).__name__}: {exc})"
+                         ) from None
 
 
 # ------------------------------------------------------------------------------------- audio
@@ -149,6 +138,8 @@ def iter_frames(path, fps: float):
             raise InputError(path, "frame images must be named <timestamp in ms>.<jpg|png>") from None
         if not stamped:
             raise InputError(path, "frame folder holds no images")
+        if stamped[0][0] < 0:
+            raise InputError(stamped[0][1], "negative timestamp in the file name (frames count from the video's start)")
         from PIL import Image
         for ts, p in stamped:
             yield ts, np.asarray(Image.open(p).convert("RGB"))
@@ -195,29 +186,43 @@ def crop(image: np.ndarray, box) -> np.ndarray:
 def read_transcript(path, columns: dict | None = None) -> pd.DataFrame:
     """Timed words or sentences -> one row per sentence: start (ms), end (ms), text.
 
-    Rows sharing ``columns['sentence']`` are joined in order (word-level transcripts); without that
-    column every row is a sentence. ``columns['unit']`` is ``ms`` or ``s``.
+    Rows sharing ``columns['sentence']`` are joined in time order (word-level transcripts); without
+    that column every row is a sentence. ``columns['unit']`` is ``ms`` or ``s``. The text is read as
+    written (a word ``null`` or ``NA`` is a word); rows out of time order are sorted (logged); a
+    negative time, a row that ends before it starts and a row written twice are errors.
     """
     cols = dict(TRANSCRIPT_DEFAULTS, **(columns or {}))
     path = Path(path)
-    df = data.read_csv(path, (cols["text"], cols["start"], cols["end"]), dtype={cols["text"]: str})
-    df = df.dropna(subset=[cols["text"]])
+    df = data.read_csv(path, (cols["text"], cols["start"], cols["end"]), text=(cols["text"], cols["sentence"]))
     scale = {"ms": 1.0, "s": 1000.0}[cols["unit"]]
-    try:
-        start = df[cols["start"]].astype(float).to_numpy() * scale
-        end = df[cols["end"]].astype(float).to_numpy() * scale
-    except ValueError as exc:
-        raise InputError(path, f"non-numeric start/end times: {exc}") from None
+    start = data.numeric_column(df, cols["start"], path, "start time") * scale
+    end = data.numeric_column(df, cols["end"], path, "end time") * scale
+    for values, name in ((start, cols["start"]), (end, cols["end"])):
+        for bad, problem in ((~np.isfinite(values), "missing time"), (values < 0, "negative time")):
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise InputError(path, f"{problem} '{df[name].iloc[i]}' (row {data.row_of(i)}, column '{name}')")
     if (end < start).any():
-        raise InputError(path, f"a row ends before it starts (row {int(np.argmax(end < start)) + 2})")
+        raise InputError(path, f"a row ends before it starts (row {data.row_of(int(np.argmax(end < start)))})")
     frame = pd.DataFrame({"start": start, "end": end, "text": df[cols["text"]].astype(str).str.strip()})
-    if cols["sentence"] in df.columns:
-        frame["sentence"] = df[cols["sentence"]].to_numpy()
-        frame = frame.groupby("sentence", sort=False).agg(
+    sentence = cols["sentence"] in df.columns
+    if sentence:
+        frame["sentence"] = data.text_column(df, cols["sentence"]).to_numpy()
+    repeated = frame.duplicated().to_numpy()
+    if repeated.any():
+        i = int(np.argmax(repeated))
+        raise InputError(path, f"row {data.row_of(i)} repeats an earlier row (same sentence, time and text): "
+                               f"duplicated rows?")
+    order = np.argsort(frame["start"].to_numpy(), kind="stable")
+    if (order != np.arange(len(frame))).any():
+        log.info("%s: rows are not in time order: sorted by their start time", path)
+        frame = frame.iloc[order].reset_index(drop=True)
+    if sentence:
+        frame = frame[frame.text.str.len() > 0].groupby("sentence", sort=False).agg(
             start=("start", "min"), end=("end", "max"), text=("text", " ".join)).reset_index(drop=True)
     frame["start"] = frame["start"].round().astype(np.int64)
     frame["end"] = frame["end"].round().astype(np.int64)
-    return frame[frame.text.str.len() > 0].reset_index(drop=True)
+    return frame.loc[frame.text.str.len() > 0, ["start", "end", "text"]].reset_index(drop=True)
 
 
 def write_transcript(path, sentences: pd.DataFrame, columns: dict | None = None) -> None:
@@ -238,9 +243,9 @@ def _parse_time(values, path) -> np.ndarray:
     """py-feat's ``approx_time``: seconds as numbers or ``HH:MM:SS(.fff)`` strings -> ms."""
     s = pd.Series(values)
     if pd.api.types.is_numeric_dtype(s):
-        return (s.to_numpy(float) * 1000).round().astype(np.int64)
+        return s.to_numpy(float) * 1000
     try:
-        return (pd.to_timedelta(s.astype(str)).dt.total_seconds().to_numpy() * 1000).round().astype(np.int64)
+        return pd.to_timedelta(s.astype(str)).dt.total_seconds().to_numpy() * 1000
     except ValueError as exc:
         raise InputError(path, f"cannot parse approx_time values: {exc}") from None
 
@@ -253,18 +258,24 @@ def read_pyfeat(path, fps: float | None, columns=FAU_NAMES) -> pd.DataFrame:
     kept; frames without a face (NaN values) are dropped.
     """
     path = Path(path)
-    df = data.read_csv(path, tuple(columns))
+    df = data.read_csv(path, tuple(columns), text=("input",))
     if "timestamp" in df.columns:
-        ms = df["timestamp"].to_numpy(np.int64)
+        column, ms = "timestamp", data.numeric_column(df, "timestamp", path, "timestamp")
     elif "approx_time" in df.columns:
-        ms = _parse_time(df["approx_time"], path)
+        column, ms = "approx_time", _parse_time(df["approx_time"], path)
     elif "frame" in df.columns:
         if not fps:
             raise InputError(path, "has only a 'frame' column: set the video frame rate (fau_fps) in the config")
-        ms = (df["frame"].to_numpy(float) * 1000.0 / fps).round().astype(np.int64)
+        column, ms = "frame", data.numeric_column(df, "frame", path, "frame number") * 1000.0 / fps
     else:
         raise InputError(path, "needs a 'timestamp', 'approx_time' or 'frame' column for the time of each row")
-    out = pd.DataFrame(df[list(columns)].to_numpy(np.float32), columns=list(columns))
+    for bad, problem in ((~np.isfinite(ms), "missing time"), (ms < 0, "negative time")):
+        if bad.any():  # several faces may share a frame's time (the best one is kept below)
+            i = int(np.argmax(bad))
+            raise InputError(path, f"{problem} '{df[column].iloc[i]}' (row {data.row_of(i)}, column '{column}')")
+    ms = ms.round().astype(np.int64)
+    values = np.stack([data.numeric_column(df, c, path, "value") for c in columns], axis=1).astype(np.float32)
+    out = pd.DataFrame(values, columns=list(columns))
     out.insert(0, "time_ms", ms)
     out["_score"] = df["FaceScore"].to_numpy(float) if "FaceScore" in df.columns else 0.0
     out = out.dropna(subset=list(columns))

@@ -108,7 +108,7 @@ MIMIC_CASES = [
         (r / "features/faus/00000.csv").read_text()), "99999.csv", "has features but is not in the partition file"),
     ("wrong label columns", lambda r: edit_csv(r / "labels.csv", lambda d: d.drop(columns="Uncertainty_"),
                                                dtype={"filename": str}),
-     "labels.csv", "expected 3 label columns"),
+     "labels.csv", "missing columns ['Uncertainty_'] (columns found: ['filename', 'Approval_', 'Disappointment_'])"),
 ]
 
 

@@ -11,7 +11,7 @@ rule attribute:
         f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
     params:
         spec=spec_json(config["attribution"]),
-        model_dirs=lambda w, input: " ".join(str(Path(m).parent) for m in input.models),
+        model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     log:
         f"{RESULTS}/logs/{{task}}/attribute/{{feature}}.log",
     benchmark:
@@ -23,5 +23,5 @@ rule attribute:
         mem_mb=4000,
         runtime=240,
     shell:
-        "python -m subspace attribute --embeddings {input.embeddings} --model-dirs {params.model_dirs} "
-        "--spec {params.spec:q} --out {output} --threads {threads} 2> {log}"
+        "python -m subspace attribute --embeddings {input.embeddings:q} --model-dirs {params.model_dirs:q} "
+        "--spec {params.spec:q} --out {output:q} --threads {threads} 2> {log:q}"

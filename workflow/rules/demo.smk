@@ -22,7 +22,8 @@ if "humor" in DEMO:
             mem_mb=1000,
             runtime=10,
         shell:
-            "python -m subspace demo --kind humor --root {params.root} --spec {params.spec:q} --seed {params.seed} 2> {log}"
+            "python -m subspace demo --kind humor --root {params.root:q} --spec {params.spec:q} --seed {params.seed} "
+            "2> {log:q}"
 
 
 if "mimic" in DEMO:
@@ -47,5 +48,5 @@ if "mimic" in DEMO:
             mem_mb=1000,
             runtime=10,
         shell:
-            "python -m subspace demo --kind mimic --root {params.root} --spec {params.spec:q} "
-            "--targets {params.targets:q} --seed {params.seed} 2> {log}"
+            "python -m subspace demo --kind mimic --root {params.root:q} --spec {params.spec:q} "
+            "--targets {params.targets:q} --seed {params.seed} 2> {log:q}"

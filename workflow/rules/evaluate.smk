@@ -33,9 +33,9 @@ rule rank:
         mem_mb=4000,
         runtime=60,
     shell:
-        "python -m subspace rank --embeddings {input.embeddings} --attributions {input.attributions} "
+        "python -m subspace rank --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
         "--methods {params.methods:q} --random-seed {params.random_seed} --batch-size {params.batch_size} "
-        "--threads {threads} --out {output} 2> {log}"
+        "--threads {threads} --out {output:q} 2> {log:q}"
 
 
 rule topk_train:
@@ -60,9 +60,9 @@ rule topk_train:
         mem_mb=4000,
         runtime=240,
     shell:
-        "python -m subspace topk-train --embeddings {input.embeddings} --rankings {input.rankings} "
+        "python -m subspace topk-train --embeddings {input.embeddings:q} --rankings {input.rankings:q} "
         "--method {wildcards.method} --k {params.k:q} --spec {params.spec:q} --seed {wildcards.seed} "
-        "--models-dir {output.models} --out {output.summary} --threads {threads} 2> {log}"
+        "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} 2> {log:q}"
 
 
 rule topk_table:
@@ -90,7 +90,7 @@ rule topk_table:
         runtime=5,
     shell:
         "python -m subspace topk-table --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
-        "--csv {output.csv} --md {output.md} --figures {output.png} {output.pdf} 2> {log}"
+        "--csv {output.csv:q} --md {output.md:q} --figures {output.png:q} {output.pdf:q} 2> {log:q}"
 
 
 rule seed_attributions:
@@ -103,7 +103,7 @@ rule seed_attributions:
         f"{RESULTS}/{{task}}/evaluation/stability/{{feature}}.json",
     params:
         spec=spec_json(config["attribution"]),
-        model_dirs=lambda w, input: " ".join(str(Path(m).parent) for m in input.models),
+        model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     log:
         f"{RESULTS}/logs/{{task}}/seed_attributions/{{feature}}.log",
     benchmark:
@@ -115,8 +115,8 @@ rule seed_attributions:
         mem_mb=4000,
         runtime=480,
     shell:
-        "python -m subspace seed-attributions --embeddings {input.embeddings} --attributions {input.attributions} "
-        "--model-dirs {params.model_dirs} --spec {params.spec:q} --out {output} --threads {threads} 2> {log}"
+        "python -m subspace seed-attributions --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
+        "--model-dirs {params.model_dirs:q} --spec {params.spec:q} --out {output:q} --threads {threads} 2> {log:q}"
 
 
 rule stability:
@@ -138,8 +138,8 @@ rule stability:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace stability --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} "
-        "--md {output.md} 2> {log}"
+        "python -m subspace stability --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
+        "--md {output.md:q} 2> {log:q}"
 
 
 rule table_html:
@@ -162,5 +162,5 @@ rule table_html:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace html-table --csv {input.csv} --title {params.title:q} --note {params.note:q} "
-        "--out {output} 2> {log}"
+        "python -m subspace html-table --csv {input.csv:q} --title {params.title:q} --note {params.note:q} "
+        "--out {output:q} 2> {log:q}"

@@ -22,7 +22,7 @@ if TINY:
             mem_mb=2000,
             runtime=10,
         shell:
-            "python -m subspace tiny-model --kind {wildcards.kind} --size {params.size:q} --out {output} 2> {log}"
+            "python -m subspace tiny-model --kind {wildcards.kind} --size {params.size:q} --out {output:q} 2> {log:q}"
 
 
 rule translate:
@@ -51,8 +51,8 @@ rule translate:
         mem_mb=EXTRACTION.get("mem_mb", 8000),
         runtime=EXTRACTION.get("runtime", 240),
     shell:
-        "python -m subspace translate --spec {params.spec:q} --shard {params.k} --n-shards {params.n} --out {output} "
-        "--threads {threads} 2> {log}"
+        "python -m subspace translate --spec {params.spec:q} --shard {params.k} --n-shards {params.n} --out {output:q} "
+        "--threads {threads} 2> {log:q}"
 
 
 rule extract:
@@ -65,7 +65,7 @@ rule extract:
         spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
         k=lambda w: w.shard.split("-of-")[0],
         n=lambda w: w.shard.split("-of-")[1],
-        transcripts=lambda w, input: f"--transcripts {input.transcripts}" if "transcripts" in input.keys() else "",
+        transcripts=lambda w, input: ["--transcripts", input.transcripts] if "transcripts" in input.keys() else [],
     log:
         f"{RESULTS}/logs/{{task}}/extract/{{feature}}/{{shard}}.log",
     benchmark:
@@ -81,7 +81,7 @@ rule extract:
         runtime=EXTRACTION.get("runtime", 240),
     shell:
         "python -m subspace extract --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
-        "--shard {params.k} --n-shards {params.n} {params.transcripts} --out {output} --threads {threads} 2> {log}"
+        "--shard {params.k} --n-shards {params.n} {params.transcripts:q} --out {output:q} --threads {threads} 2> {log:q}"
 
 
 rule merge_embeddings:
@@ -106,7 +106,7 @@ rule merge_embeddings:
         runtime=60,
     shell:
         "python -m subspace merge --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
-        "--shards {input.shards} --out {output} 2> {log}"
+        "--shards {input.shards:q} --out {output:q} 2> {log:q}"
 
 
 ruleorder: merge_embeddings > store

@@ -4,6 +4,7 @@
 from functools import lru_cache
 
 from subspace import media as raw_media  # noqa: E402
+from subspace.errors import InputError  # noqa: E402
 
 ENCODERS = config.get("encoders", {})
 EXTRACTION = config.get("extraction", {})
@@ -37,7 +38,6 @@ def task_videos(task):
             return tuple((c, f"{c}_v{v:02d}") for c, _ in demo_data.humor_subjects(spec)
                          for v in range(spec["videos_per_coach"]))
         return tuple((v, v) for v, _ in demo_data.mimic_videos(spec))
-    from subspace.errors import InputError
     try:
         return tuple(raw_media.list_videos(store_spec(task)))
     except InputError as exc:
@@ -113,14 +113,31 @@ def check_extraction_config():
             need = {"audio": "audio", "video": "video", "fau": "fau", "text": "transcript"}[enc["kind"]]
             if not task_cfg(task).get("media", {}).get(need):
                 fail(f"tasks.{task}.media.{need}: a path template is needed by feature '{feature}' ({enc['kind']})")
+            for key in (need, "face_boxes") if enc["kind"] == "video" else (need,):
+                if task_cfg(task)["media"].get(key):
+                    try:
+                        raw_media.media_path(task_cfg(task), key, "subject", "video")
+                    except InputError as exc:
+                        fail(exc.problem.replace("<task>", task))
             if n_shards(task, feature) > len(task_videos(task)):
                 fail(f"tasks.{task}.features.{feature}: {n_shards(task, feature)} shards for "
                      f"{len(task_videos(task))} videos")
             for name in [src] + ([enc["translate"]] if enc.get("translate") else []):
                 model = ENCODERS[name].get("model")
-                if model and not Path(model).is_dir() and not is_tiny(model):
-                    fail(f"encoders.{name}.model: model folder {model} does not exist. "
-                         f"{embed_help()}")
+                if model and not is_tiny(model):
+                    if not Path(model).is_dir():
+                        fail(f"encoders.{name}.model: model folder {model} does not exist. {embed_help()}")
+                    check_model(name, model, ENCODERS[name]["kind"])
+
+
+@lru_cache(maxsize=None)
+def check_model(name, folder, kind):
+    """A model folder's config, weights and tokenizer/preprocessor files read, before any job runs."""
+    from subspace.embed import check_model_folder
+    try:
+        check_model_folder(folder, kind)
+    except InputError as exc:
+        fail(f"encoders.{name}.model: {exc}")
 
 
 def embed_help():

@@ -27,7 +27,7 @@ if "demo" in FINETUNE.get("mimic", {}):
             mem_mb=2000,
             runtime=10,
         shell:
-            "python -m subspace finetune-demo --spec {params.spec:q} 2> {log}"
+            "python -m subspace finetune-demo --spec {params.spec:q} 2> {log:q}"
 
 
 rule finetune:
@@ -45,7 +45,7 @@ rule finetune:
         curve=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/loss_curve.png",
     params:
         spec=lambda w: spec_json(finetune_spec(w.task)),
-        selection=lambda w, input: f"--selection {input.selection}" if input.selection else "",
+        selection=lambda w, input: ["--selection", input.selection] if input.selection else [],
         out_dir=lambda w, output: str(Path(output.metrics).parent),
     log:
         f"{RESULTS}/logs/{{task}}/finetune/{{variant}}/seed{{seed}}.log",
@@ -62,5 +62,5 @@ rule finetune:
         mem_mb=lambda w: ft_cfg(w.task).get("mem_mb", 8000),
         runtime=lambda w: ft_cfg(w.task).get("runtime", 240),
     shell:
-        "python -m subspace finetune --spec {params.spec:q} --seed {wildcards.seed} {params.selection} "
-        "--out-dir {params.out_dir} --threads {threads} 2> {log}"
+        "python -m subspace finetune --spec {params.spec:q} --seed {wildcards.seed} {params.selection:q} "
+        "--out-dir {params.out_dir:q} --threads {threads} 2> {log:q}"

@@ -21,8 +21,8 @@ rule fuse:
         mem_mb=2000,
         runtime=10,
     shell:
-        "python -m subspace fuse --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} --md {output.md} "
-        "--predictions {output.predictions} 2> {log}"
+        "python -m subspace fuse --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
+        "--predictions {output.predictions:q} 2> {log:q}"
 
 
 rule fau_figure:
@@ -43,5 +43,5 @@ rule fau_figure:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace fau --task {wildcards.task} --feature {wildcards.feature} --attributions {input.attributions} "
-        "--targets {params.targets:q} --out {output} 2> {log}"
+        "python -m subspace fau --task {wildcards.task} --feature {wildcards.feature} "
+        "--attributions {input.attributions:q} --targets {params.targets:q} --out {output:q} 2> {log:q}"

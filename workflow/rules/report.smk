@@ -20,7 +20,8 @@ rule table:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} --md {output.md} 2> {log}"
+        "python -m subspace table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
+        "2> {log:q}"
 
 
 rule planted_recovery:
@@ -43,8 +44,8 @@ rule planted_recovery:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace recovery --task {wildcards.task} --planted {input.planted} --spec {params.spec:q} "
-        "--csv {output.csv} --md {output.md} 2> {log}"
+        "python -m subspace recovery --task {wildcards.task} --planted {input.planted:q} --spec {params.spec:q} "
+        "--csv {output.csv:q} --md {output.md:q} 2> {log:q}"
 
 
 rule plot_attributions:
@@ -71,7 +72,7 @@ rule plot_attributions:
         mem_mb=2000,
         runtime=5,
     shell:
-        "python -m subspace plot --task {wildcards.task} --spec {params.spec:q} 2> {log}"
+        "python -m subspace plot --task {wildcards.task} --spec {params.spec:q} 2> {log:q}"
 
 
 rule paper_table:
@@ -93,5 +94,5 @@ rule paper_table:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace paper-table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv} "
-        "--md {output.md} 2> {log}"
+        "python -m subspace paper-table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
+        "--md {output.md:q} 2> {log:q}"

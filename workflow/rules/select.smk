@@ -17,5 +17,5 @@ rule select:
         mem_mb=1000,
         runtime=5,
     shell:
-        "python -m subspace select --attributions {input.attributions} --threshold {wildcards.threshold} "
-        "--out {output} 2> {log}"
+        "python -m subspace select --attributions {input.attributions:q} --threshold {wildcards.threshold} "
+        "--out {output:q} 2> {log:q}"

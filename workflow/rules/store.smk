@@ -25,4 +25,4 @@ rule store:
         runtime=60,
     shell:
         "python -m subspace store --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
-        "--out {output} 2> {log}"
+        "--out {output:q} 2> {log:q}"

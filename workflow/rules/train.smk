@@ -14,9 +14,9 @@ rule train:
         metrics=seed_outputs("metrics.json"),
     params:
         spec=lambda w: spec_json(train_spec(w.task, w.feature)),
-        selection=lambda w, input: f"--selection {input.selection}" if input.selection else "",
+        selection=lambda w, input: ["--selection", input.selection] if input.selection else [],
         seeds=" ".join(map(str, SEEDS)),
-        out_dirs=lambda w, output: " ".join(str(Path(m).parent) for m in output.metrics),
+        out_dirs=lambda w, output: [str(Path(m).parent) for m in output.metrics],
     log:
         f"{RESULTS}/logs/{{task}}/train/{{feature}}/{{variant}}.log",
     benchmark:
@@ -28,5 +28,5 @@ rule train:
         mem_mb=4000,
         runtime=lambda w: 60 * len(SEEDS),
     shell:
-        "python -m subspace train --embeddings {input.embeddings} --spec {params.spec:q} --seed {params.seeds} "
-        "{params.selection} --out-dir {params.out_dirs} --threads {threads} 2> {log}"
+        "python -m subspace train --embeddings {input.embeddings:q} --spec {params.spec:q} --seed {params.seeds} "
+        "{params.selection:q} --out-dir {params.out_dirs:q} --threads {threads} 2> {log:q}"
