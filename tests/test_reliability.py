@@ -101,7 +101,7 @@ MIMIC_CASES = [
     ("missing label file", lambda r: (r / "labels.csv").unlink(), "labels.csv", "file does not exist"),
     ("labelled video without features", lambda r: (r / "features/faus/00001.csv").unlink(), "00001.csv",
      "video '00001' (train) has no feature file"),
-    ("video without labels", lambda r: edit_csv(r / "labels.csv", lambda d: d[d.filename != "00002"],
+    ("video without labels", lambda r: edit_csv(r / "labels.csv", lambda d: d[d.filename.str.strip('"') != "00002"],
                                                 dtype={"filename": str}),
      "labels.csv", "no labels for train video '00002'"),
     ("features not in the partition", lambda r: (r / "features/faus/99999.csv").write_text(
