@@ -18,8 +18,6 @@ shell.prefix(f"export HF_HUB_OFFLINE=1 PYTHONPATH='{workflow.basedir}':$PYTHONPA
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/extract_common.smk"
-include: "workflow/rules/fuse_finetune_common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/store.smk"
 include: "workflow/rules/extract.smk"
