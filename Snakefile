@@ -1,22 +1,21 @@
 # subspace: task-relevant sub-spaces of pre-trained embeddings with Integrated Gradients.
 # The whole DAG: `snakemake --dag | dot -Tpng > dag.png`; one target: see README.md.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# config/config.yaml runs the demo. A config of your own replaces it instead of being merged into
+# it: `snakemake --cores N --configfile my.yaml` runs what my.yaml sets and nothing of the demo.
+if not workflow.overwrite_configfiles:
 
-
-validate(config, "workflow/schemas/config.schema.yaml")
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"
 
-# Jobs import the package from this checkout and never reach a model hub.
-shell.prefix(f"export HF_HUB_OFFLINE=1 PYTHONPATH='{workflow.basedir}':$PYTHONPATH; ")
 
-
+# The config is validated (and its defaults set) in common.smk, which names the file of a bad key.
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/store.smk"

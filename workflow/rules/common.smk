@@ -1,16 +1,58 @@
-# Input functions and helpers shared by the rules.
+# Input functions and helpers shared by the rules, and the config checks that run before any job.
 import json
 import os
-import sys
 from functools import lru_cache
 from pathlib import Path
 
+import jsonschema
 from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
-sys.path.insert(0, workflow.basedir)
-from subspace import demo as demo_data  # noqa: E402
-from subspace import media as raw_media  # noqa: E402
-from subspace.fuse import Member  # noqa: E402
+# The package is installed (`pip install .`; envs/*.yaml); the rules never reach into this checkout.
+import subspace
+from subspace import demo as demo_data
+from subspace import media as raw_media
+from subspace.configfile import FILES_ENV, file_of
+from subspace.fuse import Member
+
+PACKAGE_DIR = Path(subspace.__file__).parent
+# The conda envs (envs/*.yaml) pip-install the package from SUBSPACE_SOURCE: the checkout the package was
+# installed from, else set it yourself (e.g. git+https://<host>/subspace@v0.1.0; docs/cluster.md).
+if (PACKAGE_DIR.parent / "pyproject.toml").exists():
+    os.environ.setdefault("SUBSPACE_SOURCE", PACKAGE_DIR.parent.as_uri())
+
+
+def config_files():
+    """The config files in Snakemake's merge order (later ones win), as absolute paths."""
+    cli = [Path(f).resolve() for f in workflow.overwrite_configfiles]
+    own = [Path(f).resolve() for f in workflow.configfiles if Path(f).resolve() not in cli]
+    return [str(f) for f in own + cli]
+
+
+def fail(message):
+    """A config error before any job runs, named by the file that set the key the message starts with."""
+    key = message.split(":")[0].split(" ")[0]
+    raise WorkflowError(f"{file_of(key, config_files())}: {message}")
+
+
+def validate_config():
+    try:
+        validate(config, "../schemas/config.schema.yaml")
+    except WorkflowError as exc:
+        err = exc.__context__  # Snakemake raises its WorkflowError while handling jsonschema's error
+        if not isinstance(err, jsonschema.ValidationError):
+            raise
+        path = [str(p) for p in err.absolute_path]
+        if err.validator == "additionalProperties":  # name the unknown key itself, so its file is found
+            path += sorted(set(err.instance) - set(err.schema.get("properties", {})))[:1]
+        key = ".".join(path) or "(top level)"
+        fail(f"{key}: {err.message}")
+
+
+validate_config()
+
+# Jobs never reach a model hub, and name the config file of a key they find wrong (subspace/configfile.py).
+shell.prefix(f"export HF_HUB_OFFLINE=1 {FILES_ENV}={os.pathsep.join(config_files())!r}; ")
 
 RESULTS = config["results"]
 TASKS = list(config["tasks"])
@@ -29,16 +71,13 @@ wildcard_constraints:
 
 
 def code(*modules):
-    """Package sources a rule runs, as inputs, so a code change reruns what it affects."""
-    return [str(Path(workflow.basedir, "subspace", f"{m}.py")) for m in ("__init__", "cli", "atomic", "errors") + modules]
+    """Package sources a rule runs, as inputs, so a code change reruns what it affects (found where the
+    package is installed: this checkout for `pip install -e .`, site-packages for `pip install .`)."""
+    return [str(PACKAGE_DIR / f"{m}.py") for m in ("__init__", "cli", "atomic", "errors") + modules]
 
 
 def spec_json(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
-
-
-def fail(message):
-    raise WorkflowError(f"config/config.yaml: {message}")
 
 
 def task_cfg(task):
@@ -82,9 +121,17 @@ def check_task_config():
                 if f["planted"] >= f["dim"]:
                     fail(f"demo.{task}.features.{name}: planted ({f['planted']}) must be < dim ({f['dim']})")
         else:
-            for key in ("partition_file", label_key):
-                if not Path(t[key]).exists():
+            for key in ("partition_file", label_key, "feature_dir"):
+                if key in t and not Path(t[key]).exists():
                     fail(f"tasks.{task}.{key}: {t[key]} does not exist")
+            for key, template in t.get("media", {}).items():
+                # a template's folder up to its first {placeholder} must exist
+                folder = Path(template.split("{")[0]) if isinstance(template, str) else None
+                if folder is not None and "{" in template and not folder.parent.exists():
+                    fail(f"tasks.{task}.media.{key}: folder {folder.parent} of {template} does not exist")
+            if csv_features(task) and "feature_dir" not in t:
+                fail(f"tasks.{task}.feature_dir: needed by the CSV features {csv_features(task)} "
+                     "(features with a `source:` encoder come from raw media and need none)")
             for feature in csv_features(task):
                 folder = Path(t["feature_dir"]) / feature
                 if not folder.is_dir():
