@@ -6,7 +6,7 @@ CORES ?= 2
 export PATH := $(BIN):$(PATH)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test lint dag report clean-demo
+.PHONY: install demo test lint dag report ci-report clean-demo
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,13 @@ test: install
 # the self-contained HTML report of a finished run (`make demo` first)
 report: install
 	$(BIN)/snakemake --report results/report.html
+
+# CI's report (.ci/run): the smallest run (tests/data/deploy_config.yaml) in a temporary folder, then its report
+CI_DIR ?= $(shell mktemp -d)
+ci-report: install
+	$(BIN)/snakemake --cores $(CORES) --directory $(CI_DIR) --configfile tests/data/deploy_config.yaml
+	$(BIN)/snakemake --directory $(CI_DIR) --configfile tests/data/deploy_config.yaml --report $(CI_DIR)/report.html
+	@echo "report: $(CI_DIR)/report.html"
 
 lint: install
 	$(BIN)/snakemake --lint

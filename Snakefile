@@ -7,6 +7,6 @@ include: "workflow/Snakefile"
 
 # an included file's default target does not carry over: `all` is the default here too
 rule default:
+    default_target: True
     input:
         rules.all.input,
-    default_target: True
