@@ -58,6 +58,37 @@ def test_own_config_replaces_the_demo_config(tmp_path):
         assert demo_only not in counts, f"{demo_only} from config/config.yaml leaked into the own config:\n{out}"
 
 
+def test_jobs_are_announced_in_one_line_not_by_their_input_lists(tmp_path):
+    """Snakemake prints each job's inputs and its reason (every missing or updated file); a store job lists
+    every feature CSV. The rules' `message:` and the workflow profile's `quiet: [reason]` make it one line."""
+    own = tmp_path / "my.yaml"
+    own.write_text(CONFIG.read_text().replace("results: results", f"results: {tmp_path / 'out'}"))
+    out = snakemake(ROOT, "--configfile", str(own), "-n").stdout
+    store = [line for line in out.splitlines() if line.startswith("Job ") and "/store/w2v.log" in line]
+    assert store and "mimic/w2v: the feature CSVs into" in store[0], out[-3000:]
+    listing = [line for line in out.splitlines() if "features/w2v/00001.csv" in line]
+    assert not listing, listing[0][:300]
+
+
+def test_config_errors_name_the_file_that_set_the_key(tmp_path):
+    """With several --configfile, the error names the one the bad key came from, before any job runs."""
+    own = tmp_path / "my.yaml"
+    own.write_text(CONFIG.read_text().replace("results: results", f"results: {tmp_path / 'out'}"))
+    override = tmp_path / "override.yaml"
+    override.write_text("training: {batch_size: 0}\n")
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "1", "-n",
+           "--configfile", str(own), str(override)]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode != 0 and "override.yaml: training.batch_size: 0 is less than the minimum of 1" in \
+        proc.stdout + proc.stderr, proc.stderr[-2000:]
+    # a CSV feature without feature_dir: the task is in my.yaml, so my.yaml is named
+    own.write_text(own.read_text().replace("    feature_dir: resources/demo/mimic/features\n", ""))
+    proc = subprocess.run(cmd[:-1], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode != 0 and "my.yaml: tasks.mimic.feature_dir: needed by the CSV features ['w2v']" in \
+        proc.stdout + proc.stderr, proc.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
+
+
 def test_used_as_a_module(tmp_path):
     """Another workflow with its own config uses this one through a `module` directive."""
     (tmp_path / "config").mkdir()

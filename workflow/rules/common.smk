@@ -110,6 +110,9 @@ def check_task_config():
             fail(f"tasks.{task}: the humor layout has exactly one target, got {t['targets']}")
         if (t["type"] == "binary") != (t["layout"] == "humor"):
             fail(f"tasks.{task}: type '{t['type']}' does not fit the {t['layout']} layout")
+        if csv_features(task) and "feature_dir" not in t:
+            fail(f"tasks.{task}.feature_dir: needed by the CSV features {csv_features(task)} "
+                 "(features with a `source:` encoder come from raw media and need none)")
         if task in DEMO:
             missing = set(csv_features(task)) - set(DEMO[task]["features"])
             if missing:
@@ -129,9 +132,6 @@ def check_task_config():
                 folder = Path(template.split("{")[0]) if isinstance(template, str) else None
                 if folder is not None and "{" in template and not folder.parent.exists():
                     fail(f"tasks.{task}.media.{key}: folder {folder.parent} of {template} does not exist")
-            if csv_features(task) and "feature_dir" not in t:
-                fail(f"tasks.{task}.feature_dir: needed by the CSV features {csv_features(task)} "
-                     "(features with a `source:` encoder come from raw media and need none)")
             for feature in csv_features(task):
                 folder = Path(t["feature_dir"]) / feature
                 if not folder.is_dir():

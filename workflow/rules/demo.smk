@@ -12,6 +12,8 @@ if "humor" in DEMO:
             root=lambda w, output: os.path.commonpath(output),
             spec=spec_json(DEMO.get("humor", {})),
             seed=DEMO.get("seed"),
+        message:
+            "demo data: humor (log: {log})"
         log:
             f"{RESULTS}/logs/demo/humor.log",
         benchmark:
@@ -37,6 +39,8 @@ if "mimic" in DEMO:
             spec=spec_json(DEMO.get("mimic", {})),
             targets=spec_json(config["tasks"].get("mimic", {}).get("targets", [])),
             seed=DEMO.get("seed"),
+        message:
+            "demo data: mimic (log: {log})"
         log:
             f"{RESULTS}/logs/demo/mimic.log",
         benchmark:
