@@ -12,8 +12,6 @@ rule attribute:
     params:
         spec=spec_json(config["attribution"]),
         model_dirs=lambda w, input: " ".join(str(Path(m).parent) for m in input.models),
-    message:
-        "{wildcards.task}/{wildcards.feature}: Integrated Gradients of the best seed's decoder (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/attribute/{{feature}}.log",
     benchmark:

@@ -1,6 +1,7 @@
 # Input functions and helpers shared by the rules, and the config checks that run before any job.
 import json
 import os
+import shlex
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def validate_config():
 validate_config()
 
 # Jobs never reach a model hub, and name the config file of a key they find wrong (subspace/configfile.py).
-shell.prefix(f"export HF_HUB_OFFLINE=1 {FILES_ENV}={os.pathsep.join(config_files())!r}; ")
+shell.prefix(f"export HF_HUB_OFFLINE=1 {FILES_ENV}={shlex.quote(os.pathsep.join(config_files()))}; ")
 
 RESULTS = config["results"]
 TASKS = list(config["tasks"])

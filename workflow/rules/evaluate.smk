@@ -22,8 +22,6 @@ rule rank:
         methods=spec_json(EVAL_METHODS),
         random_seed=EVAL.get("random_seed", 0),
         batch_size=EVAL.get("batch_size", 128),
-    message:
-        "{wildcards.task}/{wildcards.feature}: dimension rankings for the top-k sweep (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/rank/{{feature}}.log",
     benchmark:
@@ -51,8 +49,6 @@ rule topk_train:
     params:
         spec=lambda w: spec_json(train_spec(w.task, w.feature)),
         k=spec_json(EVAL.get("k", [])),
-    message:
-        "{wildcards.task}/{wildcards.feature}: top-k decoders on the {wildcards.method} ranking, seed {wildcards.seed} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/topk_train/{{feature}}/{{method}}/seed{{seed}}.log",
     benchmark:
@@ -83,8 +79,6 @@ rule topk_table:
     params:
         spec=lambda w: spec_json({"task_type": task_cfg(w.task)["type"], "records": topk_records(w.task, w.feature),
                                   "full": seed_metrics(w.task, w.feature, "full")}),
-    message:
-        "{wildcards.task}/{wildcards.feature}: top-k table and figure (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/topk_table/{{feature}}.log",
     benchmark:
@@ -110,8 +104,6 @@ rule seed_attributions:
     params:
         spec=spec_json(config["attribution"]),
         model_dirs=lambda w, input: " ".join(str(Path(m).parent) for m in input.models),
-    message:
-        "{wildcards.task}/{wildcards.feature}: IG of every seed's full decoder (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/seed_attributions/{{feature}}.log",
     benchmark:
@@ -136,8 +128,6 @@ rule stability:
         md=f"{RESULTS}/{{task}}/tables/selection_stability.md",
     params:
         spec=lambda w: spec_json({"features": stability_inputs(w.task), "thresholds": THRESHOLDS}),
-    message:
-        "{wildcards.task}: selection stability across seeds (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/stability.log",
     benchmark:
@@ -162,8 +152,6 @@ rule table_html:
     params:
         title=lambda w: f"{w.task}: {w.name.replace('_', ' ')}" + (" (top-k sweep)" if "topk" in w.folder else ""),
         note=lambda w, input: f"Full precision in {input.csv}.",
-    message:
-        "{wildcards.task}: {wildcards.name} as HTML (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/table_html/{{folder}}/{{name}}.log",
     benchmark:

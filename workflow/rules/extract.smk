@@ -10,8 +10,6 @@ if TINY:
             directory(f"{DEMO_ROOT}/models/{{kind}}"),
         params:
             size=lambda w: spec_json(TINY[w.kind]),
-        message:
-            "tiny random {wildcards.kind} model (log: {log})"
         log:
             f"{RESULTS}/logs/tiny_model/{{kind}}.log",
         benchmark:
@@ -39,8 +37,6 @@ rule translate:
         spec=lambda w: spec_json(dict(store_spec(w.task), encoder=ENCODERS[encoder_of(w.task, w.feature)["translate"]])),
         k=lambda w: w.shard.split("-of-")[0],
         n=lambda w: w.shard.split("-of-")[1],
-    message:
-        "{wildcards.task}/{wildcards.feature}: translate the transcripts of shard {wildcards.shard} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/translate/{{feature}}/{{shard}}.log",
     benchmark:
@@ -70,8 +66,6 @@ rule extract:
         k=lambda w: w.shard.split("-of-")[0],
         n=lambda w: w.shard.split("-of-")[1],
         transcripts=lambda w, input: f"--transcripts {input.transcripts}" if "transcripts" in input.keys() else "",
-    message:
-        "{wildcards.task}/{wildcards.feature}: embeddings of shard {wildcards.shard} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/extract/{{feature}}/{{shard}}.log",
     benchmark:
@@ -99,8 +93,6 @@ rule merge_embeddings:
         f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
     params:
         spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
-    message:
-        "{wildcards.task}/{wildcards.feature}: merge the shards into {output} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/merge_embeddings/{{feature}}.log",
     benchmark:

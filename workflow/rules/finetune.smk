@@ -17,6 +17,7 @@ if "demo" in FINETUNE.get("mimic", {}):
                             "partition_file": task_cfg("mimic")["partition_file"],
                             "label_file": task_cfg("mimic")["label_file"], "targets": task_cfg("mimic")["targets"],
                             "seed": DEMO.get("seed", 0)}),
+        # one line instead of every file it writes (thousands of CSVs or WAVs)
         message:
             "demo audio and tiny wav2vec 2.0 for fine-tuning (log: {log})"
         log:
@@ -49,8 +50,6 @@ rule finetune:
         spec=lambda w: spec_json(finetune_spec(w.task)),
         selection=lambda w, input: f"--selection {input.selection}" if input.selection else "",
         out_dir=lambda w, output: str(Path(output.metrics).parent),
-    message:
-        "{wildcards.task}: fine-tune wav2vec 2.0 ({wildcards.variant}), seed {wildcards.seed} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/finetune/{{variant}}/seed{{seed}}.log",
     benchmark:

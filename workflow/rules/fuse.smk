@@ -11,8 +11,6 @@ rule fuse:
         predictions=f"{RESULTS}/{{task}}/fusion/predictions.csv",
     params:
         spec=lambda w: spec_json(fusion_spec(w.task)),
-    message:
-        "{wildcards.task}: late fusion (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/fuse.log",
     benchmark:
@@ -35,8 +33,6 @@ rule fau_figure:
         fau_paths("{task}", "{feature}"),
     params:
         targets=lambda w: spec_json(task_cfg(w.task)["targets"]),
-    message:
-        "{wildcards.task}/{wildcards.feature}: FAU figure (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/fau_figure/{{feature}}.log",
     benchmark:

@@ -10,8 +10,6 @@ rule table:
         md=f"{RESULTS}/{{task}}/tables/full_vs_reduced.md",
     params:
         spec=lambda w: spec_json(table_spec(w.task)),
-    message:
-        "{wildcards.task}: full vs reduced table (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/table.log",
     benchmark:
@@ -35,8 +33,6 @@ rule planted_recovery:
         md=f"{RESULTS}/{{task}}/tables/planted_recovery.md",
     params:
         spec=lambda w: spec_json({"selections": planted_selections(w.task), "truth": planted_truth(w.task)}),
-    message:
-        "{wildcards.task}: planted-dimension recovery table (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/planted_recovery.log",
     benchmark:
@@ -65,8 +61,6 @@ rule plot_attributions:
             "attributions": {f: f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)},
             "mean_out": list(output.mean), "std_out": list(output.std), "thresholds": THRESHOLDS,
         }),
-    message:
-        "{wildcards.task}: attribution figures (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/plot_attributions.log",
     benchmark:

@@ -7,8 +7,6 @@ rule select:
         code=code("store", "select"),
     output:
         f"{RESULTS}/{{task}}/selection/{{feature}}/{{threshold}}.json",
-    message:
-        "{wildcards.task}/{wildcards.feature}: selection with threshold {wildcards.threshold} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/select/{{feature}}/{{threshold}}.log",
     benchmark:

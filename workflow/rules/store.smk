@@ -9,9 +9,6 @@ rule store:
         f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
     params:
         spec=lambda w: spec_json(store_spec(w.task)),
-    # one line per job in Snakemake's output (and SLURM job logs) instead of every input file
-    message:
-        "{wildcards.task}/{wildcards.feature}: the feature CSVs into {output} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/store/{{feature}}.log",
     benchmark:

@@ -17,8 +17,6 @@ rule train:
         selection=lambda w, input: f"--selection {input.selection}" if input.selection else "",
         seeds=" ".join(map(str, SEEDS)),
         out_dirs=lambda w, output: " ".join(str(Path(m).parent) for m in output.metrics),
-    message:
-        "{wildcards.task}/{wildcards.feature}/{wildcards.variant}: decoders for seeds {params.seeds} (log: {log})"
     log:
         f"{RESULTS}/logs/{{task}}/train/{{feature}}/{{variant}}.log",
     benchmark:
