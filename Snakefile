@@ -1,38 +1,12 @@
-# subspace: task-relevant sub-spaces of pre-trained embeddings with Integrated Gradients.
-# The whole DAG: `snakemake --dag | dot -Tpng > dag.png`; one target: see README.md.
-from snakemake.utils import min_version, validate
-
-min_version("9.0")
+# The workflow is workflow/Snakefile (the catalog layout: snakedeploy and `module` directives use that
+# file). This one runs it from the repository root: `snakemake --cores 2` (README.md).
 
 
-configfile: "config/config.yaml"
+include: "workflow/Snakefile"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
-
-
-report: "workflow/report/workflow.rst"
-
-# Jobs import the package from this checkout and never reach a model hub.
-shell.prefix(f"export HF_HUB_OFFLINE=1 PYTHONPATH='{workflow.basedir}':$PYTHONPATH; ")
-
-
-include: "workflow/rules/common.smk"
-include: "workflow/rules/extract_common.smk"
-include: "workflow/rules/fuse_finetune_common.smk"
-include: "workflow/rules/demo.smk"
-include: "workflow/rules/store.smk"
-include: "workflow/rules/extract.smk"
-include: "workflow/rules/train.smk"
-include: "workflow/rules/attribute.smk"
-include: "workflow/rules/select.smk"
-include: "workflow/rules/report.smk"
-include: "workflow/rules/fuse.smk"
-include: "workflow/rules/finetune.smk"
-include: "workflow/rules/evaluate.smk"
-
-
-rule all:
-    input:
-        all_outputs(),
+# an included file's default target does not carry over: `all` is the default here too
+rule default:
     default_target: True
+    input:
+        rules.all.input,

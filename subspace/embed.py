@@ -30,7 +30,7 @@ import torch
 from tqdm import tqdm
 
 from . import media
-from .errors import InputError
+from .errors import InputError, config_error
 from .store import Embeddings, RowStats, config_hash, read_embeddings, write_embeddings
 
 log = logging.getLogger(__name__)
@@ -147,15 +147,15 @@ def load_tokenizer(path, kind: str):
                                f"corrupt?): {type(exc).__name__}: {exc}") from None
 
 
-def select_layer(hidden_states, layer) -> torch.Tensor:
+def select_layer(hidden_states, layer, encoder_name: str = "<encoder>") -> torch.Tensor:
     """One entry of ``hidden_states`` (0 = embeddings, -1 = last) or ``mean`` of layers 1..L."""
     if layer == "mean":
         return torch.stack(hidden_states[1:]).mean(0)
     try:
         return hidden_states[int(layer)]
     except IndexError:
-        raise InputError("config/config.yaml", f"layer {layer} does not exist: the model has "
-                                               f"{len(hidden_states) - 1} layers") from None
+        raise config_error(f"encoders.{encoder_name}.layer", f"layer {layer} does not exist: the model has "
+                                                             f"{len(hidden_states) - 1} layers") from None
 
 
 def _set_determinism(threads: int) -> None:
@@ -180,7 +180,7 @@ class AudioEncoder:
         self.pool_ms = int(encoder.get("pool_ms", 500))
         chunk_ms = int(round(float(encoder.get("chunk_s", 10)) * 1000))
         if self.pool_ms and chunk_ms % self.pool_ms:
-            raise InputError("config/config.yaml", f"chunk_s ({chunk_ms} ms) must be a multiple of pool_ms")
+            raise config_error(f"encoders.{encoder.get('name')}.chunk_s", f"{chunk_ms} ms must be a multiple of pool_ms")
         self.chunk = chunk_ms * self.sr // 1000
         self.dim = cfg.hidden_size
 
@@ -196,7 +196,7 @@ class AudioEncoder:
             with torch.inference_mode():
                 out = self.model(inputs["input_values"].to(self.device),
                                  attention_mask=inputs["attention_mask"].to(self.device), output_hidden_states=True)
-            hidden = select_layer(out.hidden_states, self.enc.get("layer", -1)).float().cpu().numpy()
+            hidden = select_layer(out.hidden_states, self.enc.get("layer", -1), self.enc.get("name")).float().cpu().numpy()
             for j, s in enumerate(starts[b:b + batch_size]):
                 n = int(lengths[j])
                 t = (s + np.arange(n) * self.hop) * 1000.0 / self.sr
@@ -222,7 +222,7 @@ class TextEncoder:
         self.tok = load_tokenizer(encoder["model"], "text")
         self.pooling = encoder.get("pooling", "cls")
         if self.pooling not in ("cls", "mean"):
-            raise InputError("config/config.yaml", f"text pooling must be cls or mean, not {self.pooling}")
+            raise config_error(f"encoders.{encoder.get('name')}.pooling", f"must be cls or mean, not {self.pooling}")
         self.dim = self.model.config.hidden_size
 
     def embed_texts(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -233,7 +233,7 @@ class TextEncoder:
             batch = {k: v.to(self.device) for k, v in batch.items()}
             with torch.inference_mode():
                 hs = self.model(**batch, output_hidden_states=True).hidden_states
-            h = select_layer(hs, self.enc.get("layer", -1)).float()
+            h = select_layer(hs, self.enc.get("layer", -1), self.enc.get("name")).float()
             if self.pooling == "cls":
                 out.append(h[:, 0].cpu().numpy())
             else:
@@ -271,7 +271,7 @@ class VideoEncoder:
             x = torch.from_numpy(np.stack([self.preprocess(i) for i in images[b:b + batch_size]])).to(self.device)
             with torch.inference_mode():
                 hs = self.model(pixel_values=x, output_hidden_states=True).hidden_states
-            h = select_layer(hs, self.enc.get("layer", -1)).float()
+            h = select_layer(hs, self.enc.get("layer", -1), self.enc.get("name")).float()
             out.append((h[:, 0] if self.pooling == "cls" else h[:, 1:].mean(1)).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
@@ -378,7 +378,7 @@ def video_rows(spec: dict, encoder: dict, videos, threads: int = 1, transcript_r
                                       int(encoder.get("pool_ms", 500)))
             yield s, v, t, None, x, len(media.FAU_NAMES)
     else:
-        raise InputError("config/config.yaml", f"encoder kind '{kind}' cannot make features")
+        raise config_error(f"encoders.{encoder.get('name')}.kind", f"'{kind}' cannot make features")
 
 
 def dim_names(encoder: dict, dim: int, feature: str) -> list[str]:

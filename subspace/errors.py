@@ -8,3 +8,9 @@ class InputError(Exception):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def config_error(key: str, problem: str) -> InputError:
+    """A config problem found by a job, named by the config file that set ``key`` (see configfile.py)."""
+    from .configfile import file_of
+    return InputError(file_of(key), f"{key}: {problem}")

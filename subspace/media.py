@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import data
-from .errors import InputError
+from .errors import InputError, config_error
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +86,13 @@ def list_samples(spec: dict) -> list[Sample]:
 def media_path(spec: dict, key: str, subject: str, video: str) -> Path:
     media = spec.get("media") or {}
     if not media.get(key):
-        raise InputError("config/config.yaml", f"tasks.<task>.media.{key} (a path template) is not set")
+        raise config_error(f"tasks.<task>.media.{key}", "a path template is needed but not set")
     try:
         return Path(media[key].format(subject=subject, video=video))
     except (KeyError, IndexError, ValueError) as exc:  # e.g. {coach} or a lone brace in the template
-        raise InputError("config/config.yaml", f"tasks.<task>.media.{key}: '{media[key]}' is not a path template "
-                                               f"with only {{subject}} and {{video}} ({type(exc).__name__}: {exc})"
-                         ) from None
+        raise config_error(f"tasks.<task>.media.{key}", f"'{media[key]}' is not a path template with only "
+                                                       f"{{subject}} and {{video}} ({type(exc).__name__}: {exc})"
+                           ) from None
 
 
 # ------------------------------------------------------------------------------------- audio

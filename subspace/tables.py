@@ -27,7 +27,7 @@ def comparison_table(task: str, full: dict[str, list[str]], reduced: dict[tuple[
         f, r = seed_summary(full[feature]), seed_summary(files)
         sel = read_json(selections[(feature, threshold)])
         rows.append({
-            "task": task, "feature": feature, "threshold": threshold,
+            "task": task, "feature": feature, "threshold": threshold, "n_seeds": min(f["n_seeds"], r["n_seeds"]),
             "kept_dims": sel["n_kept"], "total_dims": sel["n_total"],
             "full_best": f["best"], "full_mean": f["mean"], "full_std": f["std"],
             "reduced_best": r["best"], "reduced_mean": r["mean"], "reduced_std": r["std"],
@@ -39,15 +39,29 @@ def comparison_table(task: str, full: dict[str, list[str]], reduced: dict[tuple[
     return pd.DataFrame(rows)
 
 
+def _devel(best: float, mean: float, std: float, n_seeds: int) -> str:
+    """The best seed's score, with mean ± std over the seeds when there are several."""
+    return f"{best:.4f} ({mean:.4f} ± {std:.4f})" if n_seeds > 1 else f"{best:.4f}"
+
+
+def _score(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.4f}"
+
+
 def to_markdown(df: pd.DataFrame, metric: str) -> str:
-    lines = [f"| feature | threshold | kept dims | full {metric} best (mean ± std) | reduced best (mean ± std) "
+    several = bool(len(df)) and int(df["n_seeds"].min()) > 1
+    devel = "best (mean ± std)" if several else ""
+    lines = [f"| feature | threshold | kept dims | full devel {metric} {devel} | reduced devel {devel} "
+             f"| full test {metric} | reduced test "
              "| parameters full → reduced | train s full → reduced | s/epoch full → reduced |",
-             "|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines[0] = lines[0].replace("  |", " |")
     for r in df.itertuples():
         lines.append(
             f"| {r.feature} | {r.threshold} | {r.kept_dims}/{r.total_dims} "
-            f"| {r.full_best:.4f} ({r.full_mean:.4f} ± {r.full_std:.4f}) "
-            f"| {r.reduced_best:.4f} ({r.reduced_mean:.4f} ± {r.reduced_std:.4f}) "
+            f"| {_devel(r.full_best, r.full_mean, r.full_std, r.n_seeds)} "
+            f"| {_devel(r.reduced_best, r.reduced_mean, r.reduced_std, r.n_seeds)} "
+            f"| {_score(r.full_test)} | {_score(r.reduced_test)} "
             f"| {r.full_parameters:,} → {r.reduced_parameters:,} "
             f"({100 * (1 - r.reduced_parameters / r.full_parameters):.0f}% fewer) "
             f"| {r.full_train_s:.2f} → {r.reduced_train_s:.2f} "
@@ -57,7 +71,10 @@ def to_markdown(df: pd.DataFrame, metric: str) -> str:
 
 def write_table(df: pd.DataFrame, csv_path, md_path, title: str, metric: str) -> None:
     write_csv(csv_path, df)
-    write_text(md_path, f"# {title}\n\nDevel {metric}; 'best' is the best of the seeds.\n\n"
+    seeds = int(df["n_seeds"].min()) if len(df) else 0
+    about = (f"'best' is the best of the {seeds} seeds on devel; test is that seed's test score"
+             if seeds > 1 else "one seed; test is its test score")
+    write_text(md_path, f"# {title}\n\n{metric.capitalize()} on devel and test ({about}).\n\n"
                + to_markdown(df, metric))
 
 

@@ -19,6 +19,8 @@ from subspace.cli import build_parser
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)\s*==\s*([^\s;#]+)$")
+# every env installs this workflow's own package from where the Snakefile says it is (workflow/rules/common.smk)
+PACKAGE_LINE = "subspace-workflow @ ${SUBSPACE_SOURCE}"
 
 
 def norm(name: str) -> str:
@@ -44,6 +46,8 @@ def env_pins(path: Path) -> dict[str, str]:
     for dep in spec["dependencies"]:
         if isinstance(dep, dict):
             for pip_dep in dep.get("pip", []):
+                if pip_dep.strip() == PACKAGE_LINE:   # the package itself (test_every_env_installs_the_package)
+                    continue
                 m = PIN.match(pip_dep.strip())
                 assert m, f"{path.name}: pip dependency '{pip_dep}' is not pinned with =="
                 pins[norm(m.group(1))] = m.group(2)
@@ -139,6 +143,13 @@ def test_env_pins_equal_requirements(env):
     assert pins, f"{env.name} pins nothing"
     wrong = {name: (version, req.get(name)) for name, version in pins.items() if req.get(name) != version}
     assert not wrong, f"{env.name}: pins that differ from requirements.txt (env, requirements.txt): {wrong}"
+
+
+@pytest.mark.parametrize("env", ENVS, ids=lambda p: p.name)
+def test_every_env_installs_the_package(env):
+    """Jobs run `python -m subspace` from the installed package, never from PYTHONPATH into a checkout."""
+    pip = [d for dep in yaml.safe_load(env.read_text())["dependencies"] if isinstance(dep, dict) for d in dep["pip"]]
+    assert PACKAGE_LINE in pip, f"{env.name} does not install the workflow's package ({PACKAGE_LINE})"
 
 
 def test_requirements_are_what_is_installed():

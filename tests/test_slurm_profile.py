@@ -74,7 +74,8 @@ def test_the_default_workflow_profile_does_not_override_cluster_settings():
     # its keys win: it must not touch what profiles/slurm decides.
     p = yaml.safe_load(DEFAULT.read_text())
     assert p["keep-going"] is False and p["rerun-incomplete"] is True and p["printshellcmds"] is True
-    assert set(p) <= {"cores", "keep-going", "rerun-incomplete", "printshellcmds"}, set(p)
+    assert set(p) <= {"cores", "keep-going", "rerun-incomplete", "printshellcmds", "quiet"}, set(p)
+    assert p.get("quiet", ["reason"]) == ["reason"]   # hides only the reasons' file lists (test_deploy.py)
 
 
 def test_set_resources_name_real_rules():

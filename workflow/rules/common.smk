@@ -1,13 +1,60 @@
-# Input functions and helpers shared by the rules.
+# Input functions and helpers shared by the rules, and the config checks that run before any job.
 import json
 import os
-import sys
+import shlex
+from functools import lru_cache
 from pathlib import Path
 
+import jsonschema
 from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
 
-sys.path.insert(0, workflow.basedir)
-from subspace import demo as demo_data  # noqa: E402
+# The package is installed (`pip install .`; envs/*.yaml); the rules never reach into this checkout.
+import subspace
+from subspace import demo as demo_data
+from subspace import media as raw_media
+from subspace.configfile import FILES_ENV, file_of
+from subspace.errors import InputError
+from subspace.fuse import Member
+
+PACKAGE_DIR = Path(subspace.__file__).parent
+# The conda envs (envs/*.yaml) pip-install the package from SUBSPACE_SOURCE: the checkout the package was
+# installed from, else set it yourself (e.g. git+https://<host>/subspace@v0.1.0; docs/cluster.md).
+if (PACKAGE_DIR.parent / "pyproject.toml").exists():
+    os.environ.setdefault("SUBSPACE_SOURCE", PACKAGE_DIR.parent.as_uri())
+
+
+def config_files():
+    """The config files in Snakemake's merge order (later ones win), as absolute paths."""
+    cli = [Path(f).resolve() for f in workflow.overwrite_configfiles]
+    own = [Path(f).resolve() for f in workflow.configfiles if Path(f).resolve() not in cli]
+    return [str(f) for f in own + cli]
+
+
+def fail(message):
+    """A config error before any job runs, named by the file that set the key the message starts with."""
+    key = message.split(":")[0].split(" ")[0]
+    raise WorkflowError(f"{file_of(key, config_files())}: {message}")
+
+
+def validate_config():
+    try:
+        validate(config, "../schemas/config.schema.yaml")
+    except WorkflowError as exc:
+        err = exc.__context__  # Snakemake raises its WorkflowError while handling jsonschema's error
+        if not isinstance(err, jsonschema.ValidationError):
+            raise
+        path = [str(p) for p in err.absolute_path]
+        if err.validator == "additionalProperties":  # name the unknown key itself, so its file is found
+            path += sorted(set(err.instance) - set(err.schema.get("properties", {})))[:1]
+        key = ".".join(path) or "(top level)"
+        fail(f"{key}: {err.message}")
+
+
+validate_config()
+
+# Jobs never reach a model hub, and name the config file of a key they find wrong (subspace/configfile.py).
+shell.prefix(f"export HF_HUB_OFFLINE=1 {FILES_ENV}={shlex.quote(os.pathsep.join(config_files()))}; ")
 
 RESULTS = config["results"]
 TASKS = list(config["tasks"])
@@ -26,16 +73,13 @@ wildcard_constraints:
 
 
 def code(*modules):
-    """Package sources a rule runs, as inputs, so a code change reruns what it affects."""
-    return [str(Path(workflow.basedir, "subspace", f"{m}.py")) for m in ("__init__", "cli", "atomic", "errors") + modules]
+    """Package sources a rule runs, as inputs, so a code change reruns what it affects (found where the
+    package is installed: this checkout for `pip install -e .`, site-packages for `pip install .`)."""
+    return [str(PACKAGE_DIR / f"{m}.py") for m in ("__init__", "cli", "atomic", "errors") + modules]
 
 
 def spec_json(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
-
-
-def fail(message):
-    raise WorkflowError(f"config/config.yaml: {message}")
 
 
 def task_cfg(task):
@@ -68,6 +112,9 @@ def check_task_config():
             fail(f"tasks.{task}: the humor layout has exactly one target, got {t['targets']}")
         if (t["type"] == "binary") != (t["layout"] == "humor"):
             fail(f"tasks.{task}: type '{t['type']}' does not fit the {t['layout']} layout")
+        if csv_features(task) and "feature_dir" not in t:
+            fail(f"tasks.{task}.feature_dir: needed by the CSV features {csv_features(task)} "
+                 "(features with a `source:` encoder come from raw media and need none)")
         if task in DEMO:
             missing = set(csv_features(task)) - set(DEMO[task]["features"])
             if missing:
@@ -79,9 +126,14 @@ def check_task_config():
                 if f["planted"] >= f["dim"]:
                     fail(f"demo.{task}.features.{name}: planted ({f['planted']}) must be < dim ({f['dim']})")
         else:
-            for key in ("partition_file", label_key):
-                if not Path(t[key]).exists():
+            for key in ("partition_file", label_key, "feature_dir"):
+                if key in t and not Path(t[key]).exists():
                     fail(f"tasks.{task}.{key}: {t[key]} does not exist")
+            for key, template in t.get("media", {}).items():
+                # a template's folder up to its first {placeholder} must exist
+                folder = Path(template.split("{")[0]) if isinstance(template, str) else None
+                if folder is not None and "{" in template and not folder.parent.exists():
+                    fail(f"tasks.{task}.media.{key}: folder {folder.parent} of {template} does not exist")
             for feature in csv_features(task):
                 folder = Path(t["feature_dir"]) / feature
                 if not folder.is_dir():
@@ -172,7 +224,7 @@ def all_outputs():
             out += [f"{RESULTS}/{task}/tables/planted_recovery.md"]
         out += report_outputs(task)  # evaluation and HTML tables: evaluate.smk
         out += paper_outputs(task)
-    # late fusion, FAU figures, fine-tuning: defined in fuse_finetune_common.smk
+    # late fusion, FAU figures, fine-tuning: defined further down
     out += fusion_outputs() + fau_outputs() + finetune_outputs()
     return out
 
@@ -267,6 +319,302 @@ def report_outputs(task):
     if stability_features(task):
         out += [f"{RESULTS}/{task}/tables/selection_stability.{ext}" for ext in ("csv", "md", "html")]
     return out
+
+
+# --- raw-media extraction (rules in extract.smk) ---
+# Raw media -> embeddings: per-feature encoders (config `encoders`, a feature's `source:`), sharded
+# by video (shard k takes every n-th video), merged into the same HDF5 store the CSV `store` rule
+# writes. German transcripts can be translated (FSMT) first; the demo builds tiny models offline.
+
+
+ENCODERS = config.get("encoders", {})
+EXTRACTION = config.get("extraction", {})
+TINY = DEMO.get("tiny_models", {})
+
+
+def raw_features(task):
+    return [f for f, hp in task_cfg(task)["features"].items() if hp.get("source", "csv") != "csv"]
+
+
+def encoder_of(task, feature):
+    name = task_cfg(task)["features"][feature]["source"]
+    return dict(ENCODERS[name], name=name)
+
+
+def n_shards(task, feature):
+    return int(task_cfg(task)["features"][feature].get("shards", EXTRACTION.get("shards", 1)))
+
+
+def shard_ids(task, feature):
+    n = n_shards(task, feature)
+    return [f"{k}-of-{n}" for k in range(n)]
+
+
+@lru_cache(maxsize=None)
+def task_videos(task):
+    """(subject, video) pairs in store order; for the demo from its spec (the files come later)."""
+    if task in DEMO:
+        spec = DEMO[task]
+        if task_cfg(task)["layout"] == "humor":
+            return tuple((c, f"{c}_v{v:02d}") for c, _ in demo_data.humor_subjects(spec)
+                         for v in range(spec["videos_per_coach"]))
+        return tuple((v, v) for v, _ in demo_data.mimic_videos(spec))
+    try:
+        return tuple(raw_media.list_videos(store_spec(task)))
+    except InputError as exc:
+        fail(f"tasks.{task}: {exc}")
+
+
+def extract_spec(task, feature):
+    spec = store_spec(task)
+    spec["encoder"] = encoder_of(task, feature)
+    return spec
+
+
+def model_input(enc):
+    """The model folder as an input: built by `tiny_model` in the demo, else it must exist."""
+    return [enc["model"]] if enc.get("model") else []
+
+
+def shard_media(task, feature, shard, keys):
+    spec = store_spec(task)
+    k, n = (int(x) for x in shard.split("-of-"))
+    vids = raw_media.shard_videos(list(task_videos(task)), k, n)
+    media_cfg = spec.get("media", {})
+    return [str(raw_media.media_path(spec, key, s, v)) for key in keys if media_cfg.get(key) for s, v in vids]
+
+
+def translated_dir(task, feature, shard):
+    return f"{RESULTS}/{task}/translated/{feature}/{shard}"
+
+
+def extract_inputs(wildcards):
+    task, feature, shard = wildcards.task, wildcards.feature, wildcards.shard
+    enc = encoder_of(task, feature)
+    keys = {"audio": ["audio"], "video": ["video", "face_boxes"], "fau": ["fau"], "text": ["transcript"]}[enc["kind"]]
+    inputs = {"labels": label_inputs(task), "model": model_input(enc)}
+    if enc.get("translate"):
+        inputs["transcripts"] = translated_dir(task, feature, shard)
+        inputs["translator"] = model_input(ENCODERS[enc["translate"]])
+    else:
+        inputs["media"] = shard_media(task, feature, shard, keys)
+    return inputs
+
+
+def label_inputs(task):
+    if task in DEMO:
+        files = demo_files(task)
+        return files["partition"] + files["labels"]
+    t = task_cfg(task)
+    if t["layout"] == "humor":
+        return [t["partition_file"]] + sorted(str(p) for p in Path(t["label_dir"]).glob("*/*.csv"))
+    return [t["partition_file"], t["label_file"]]
+
+
+def check_extraction_config():
+    raw = {f for t in TASKS for f in raw_features(t)}
+    both = raw & {f for t in TASKS for f in csv_features(t)}
+    if both:
+        fail(f"features {sorted(both)} are raw-media features in one task and CSV features in another: rename one")
+    for task in TASKS:
+        if task in DEMO and raw_features(task) and "raw" not in DEMO[task]:
+            fail(f"tasks.{task}: raw-media features {raw_features(task)} need demo.{task}.raw "
+                 "(only the Humor demo writes raw media)")
+        for feature in raw_features(task):
+            src = task_cfg(task)["features"][feature]["source"]
+            if src not in ENCODERS:
+                fail(f"tasks.{task}.features.{feature}.source: '{src}' is not an encoder in `encoders` "
+                     f"({sorted(ENCODERS)}) nor 'csv'")
+            enc = ENCODERS[src]
+            if enc["kind"] == "translation":
+                fail(f"tasks.{task}.features.{feature}.source: '{src}' translates; use a text encoder "
+                     f"with `translate: {src}`")
+            if enc.get("translate") and ENCODERS.get(enc["translate"], {}).get("kind") != "translation":
+                fail(f"encoders.{src}.translate: '{enc['translate']}' is not an encoder of kind translation")
+            need = {"audio": "audio", "video": "video", "fau": "fau", "text": "transcript"}[enc["kind"]]
+            if not task_cfg(task).get("media", {}).get(need):
+                fail(f"tasks.{task}.media.{need}: a path template is needed by feature '{feature}' ({enc['kind']})")
+            for key in (need, "face_boxes") if enc["kind"] == "video" else (need,):
+                if task_cfg(task)["media"].get(key):
+                    try:
+                        raw_media.media_path(task_cfg(task), key, "subject", "video")
+                    except InputError as exc:
+                        fail(exc.problem.replace("<task>", task))
+            if n_shards(task, feature) > len(task_videos(task)):
+                fail(f"tasks.{task}.features.{feature}: {n_shards(task, feature)} shards for "
+                     f"{len(task_videos(task))} videos")
+            for name in [src] + ([enc["translate"]] if enc.get("translate") else []):
+                model = ENCODERS[name].get("model")
+                if model and not is_tiny(model):
+                    if not Path(model).is_dir():
+                        fail(f"encoders.{name}.model: model folder {model} does not exist. {embed_help()}")
+                    check_model(name, model, ENCODERS[name]["kind"])
+
+
+@lru_cache(maxsize=None)
+def check_model(name, folder, kind):
+    """A model folder's config, weights and tokenizer/preprocessor files read, before any job runs."""
+    from subspace.embed import check_model_folder
+    try:
+        check_model_folder(folder, kind)
+    except InputError as exc:
+        fail(f"encoders.{name}.model: {exc}")
+
+
+def embed_help():
+    from subspace.embed import MODEL_HELP
+    return MODEL_HELP[0].upper() + MODEL_HELP[1:]
+
+
+def is_tiny(path):
+    return any(str(Path(path)) == str(Path(DEMO_ROOT, "models", kind)) for kind in TINY)
+
+
+check_extraction_config()
+
+
+def gpu_resources():
+    return int(EXTRACTION.get("gpu", 1))
+
+
+# --- late fusion, FAU figure, fine-tuning (rules in fuse.smk and finetune.smk) ---
+FUSION = config.get("fusion", {})
+FUSION_METHODS = FUSION.get("methods", ["mean"])
+FAU_FEATURES = config.get("fau_features", {})
+
+
+def fusion_members(task):
+    """'feature:variant' -> its seeds' metrics.json, for every member of the task's combinations."""
+    members = {}
+    for combo in FUSION.get("combinations", {}).get(task, []):
+        for text in combo:
+            m = Member.parse(text)
+            if m.feature not in features(task):
+                fail(f"fusion.combinations.{task}: '{text}' names feature '{m.feature}', not one of {features(task)}")
+            if m.variant not in ["full"] + THRESHOLDS:
+                fail(f"fusion.combinations.{task}: '{text}' names variant '{m.variant}'; use full or one of "
+                     f"{THRESHOLDS}")
+            members[str(m)] = seed_metrics(task, m.feature, m.variant)
+    return members
+
+
+def fusion_spec(task):
+    return {"task_type": task_cfg(task)["type"], "targets": task_cfg(task)["targets"],
+            "combinations": FUSION["combinations"][task], "methods": FUSION_METHODS,
+            "members": fusion_members(task)}
+
+
+def fusion_inputs(wildcards):
+    files = [p for paths in fusion_members(wildcards.task).values() for p in paths]
+    return files + [str(Path(p).parent / "predictions.csv") for p in files]
+
+
+def fusion_outputs():
+    out = []
+    for task in FUSION.get("combinations", {}):
+        if task not in TASKS:
+            fail(f"fusion.combinations.{task}: no such task in tasks")
+        fusion_members(task)  # validate now, before any job runs
+        out += [f"{RESULTS}/{task}/tables/fusion.{ext}" for ext in ("csv", "md")]
+    return out
+
+
+def fau_paths(task, feature):
+    return [f"{RESULTS}/{task}/figures/fau_{feature}.{ext}" for ext in ("png", "pdf")]
+
+
+def fau_outputs():
+    out = []
+    for task, feats in FAU_FEATURES.items():
+        for feature in feats:
+            if task not in TASKS or feature not in features(task):
+                fail(f"fau_features.{task}: '{feature}' is not a feature of task '{task}'")
+            out += fau_paths(task, feature)
+    return out
+
+
+FINETUNE = config.get("finetune", {})
+
+
+def ft_cfg(task):
+    return FINETUNE[task]
+
+
+def ft_seeds(task):
+    return ft_cfg(task).get("seeds", SEEDS[:1])
+
+
+def ft_demo_files(task):
+    """Demo audio (one WAV per demo video) and the tiny model's files, when `finetune.<task>.demo` is set."""
+    c = ft_cfg(task)
+    videos = [v for v, _ in demo_data.mimic_videos(DEMO[task])]
+    model = [f"{c['model']}/{name}" for name in ("config.json", "model.safetensors", "preprocessor_config.json")]
+    return [f"{c['audio_dir']}/{v}.wav" for v in videos], model
+
+
+def ft_audio(task):
+    c = ft_cfg(task)
+    if "demo" in c:
+        return ft_demo_files(task)[0]
+    return sorted(str(p) for p in Path(c["audio_dir"]).glob("*.wav"))
+
+
+def ft_model_files(task):
+    c = ft_cfg(task)
+    if "demo" in c:
+        return ft_demo_files(task)[1]
+    return sorted(str(p) for p in Path(c["model"]).iterdir() if p.is_file())
+
+
+def check_finetune_config():
+    for task, c in FINETUNE.items():
+        if task not in TASKS or task_cfg(task)["layout"] != "mimic":
+            fail(f"finetune.{task}: fine-tuning needs a task with the mimic layout (one audio file per video)")
+        for variant in c.get("variants", ["full"]):
+            if variant != "full":
+                if variant not in THRESHOLDS:
+                    fail(f"finetune.{task}.variants: '{variant}' is neither full nor one of {THRESHOLDS}")
+                if c.get("selection_feature") not in features(task):
+                    fail(f"finetune.{task}.selection_feature must be one of {features(task)} for variant "
+                         f"'{variant}' (the feature whose selection picks the kept hidden dimensions)")
+        if "demo" in c and task not in DEMO:
+            fail(f"finetune.{task}.demo needs demo.{task} (the demo audio follows the demo's videos and labels)")
+        if "demo" not in c:
+            for key in ("model", "audio_dir"):
+                if not Path(c[key]).is_dir():
+                    fail(f"finetune.{task}.{key}: folder {c[key]} does not exist")
+
+
+check_finetune_config()
+
+
+def finetune_spec(task):
+    c, t = ft_cfg(task), task_cfg(task)
+    keys = ("batch_size", "max_epochs", "lr", "head_dim", "freeze_feature_encoder", "max_seconds", "device")
+    return {"model": c["model"], "audio_dir": c["audio_dir"], "partition_file": t["partition_file"],
+            "label_file": t["label_file"], "targets": t["targets"],
+            "train": {k: c[k] for k in keys if k in c}}
+
+
+def finetune_dir(task, variant, seed):
+    return f"{RESULTS}/{task}/finetune/{variant}/seed{seed}"
+
+
+def finetune_outputs():
+    out = []
+    for task, c in FINETUNE.items():
+        for variant in c.get("variants", ["full"]):
+            for seed in ft_seeds(task):
+                d = finetune_dir(task, variant, seed)
+                out += [f"{d}/metrics.json", f"{d}/loss_curve.png"]
+    return out
+
+
+def finetune_selection(wildcards):
+    if wildcards.variant == "full":
+        return []
+    feature = ft_cfg(wildcards.task)["selection_feature"]
+    return selection_path(wildcards.task, feature, wildcards.variant)
 
 
 # --- the paper's numbers beside the run's (rule paper_table in report.smk) ---

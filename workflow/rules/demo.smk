@@ -12,6 +12,9 @@ if "humor" in DEMO:
             root=lambda w, output: os.path.commonpath(output),
             spec=spec_json(DEMO.get("humor", {})),
             seed=DEMO.get("seed"),
+        # one line instead of every file it writes (thousands of CSVs or WAVs)
+        message:
+            "demo data: humor (log: {log})"
         log:
             f"{RESULTS}/logs/demo/humor.log",
         benchmark:
@@ -38,6 +41,9 @@ if "mimic" in DEMO:
             spec=spec_json(DEMO.get("mimic", {})),
             targets=spec_json(config["tasks"].get("mimic", {}).get("targets", [])),
             seed=DEMO.get("seed"),
+        # one line instead of every file it writes (thousands of CSVs or WAVs)
+        message:
+            "demo data: mimic (log: {log})"
         log:
             f"{RESULTS}/logs/demo/mimic.log",
         benchmark:

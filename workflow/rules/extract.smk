@@ -1,4 +1,4 @@
-# Raw media -> embeddings (input functions in extract_common.smk).
+# Raw media -> embeddings (input functions in common.smk).
 
 
 if TINY:

@@ -17,6 +17,9 @@ if "demo" in FINETUNE.get("mimic", {}):
                             "partition_file": task_cfg("mimic")["partition_file"],
                             "label_file": task_cfg("mimic")["label_file"], "targets": task_cfg("mimic")["targets"],
                             "seed": DEMO.get("seed", 0)}),
+        # one line instead of every file it writes (thousands of CSVs or WAVs)
+        message:
+            "demo audio and tiny wav2vec 2.0 for fine-tuning (log: {log})"
         log:
             f"{RESULTS}/logs/demo/finetune_mimic.log",
         benchmark:
