@@ -167,7 +167,11 @@ def test_topk_table_and_figure(tmp_path):
     ("methods: [ig, random,", "methods: [ig, lime,", "lime"),
     ("seeds: 1,\n", "seeds: 3,\n", "evaluation.seeds (3) is more than the 2 seeds"),
     ("stability: true}", "stability: {mimic: [vit]}}", "evaluation.stability.mimic: ['vit'] are not features"),
-], ids=["unknown feature", "k not a fraction or count", "unknown method", "too many seeds", "unknown stability feature"])
+    ("stability: true}", "stability: true, cross_task: [[humor:w2v, mimic:w2v]]}",
+     "humor:w2v has 24 dimensions but mimic:w2v has 16"),
+    ("stability: true}", "stability: true, cross_task: [[humor:w2v, mimic:vit]]}", "'mimic:vit' is not task:feature"),
+], ids=["unknown feature", "k not a fraction or count", "unknown method", "too many seeds", "unknown stability feature",
+        "cross-task dims differ", "cross-task unknown feature"])
 def test_evaluation_config_mistakes_fail_before_any_job(tmp_path, old, new, expected):
     import subprocess
     import sys
@@ -388,3 +392,45 @@ def test_demo_shares_planted_dims_between_tasks_and_keeps_other_features(tmp_pat
     del unshared["features"]["w2v"]["shared"]
     plain = demo.make_mimic(tmp_path / "p", unshared, ["a"], seed=5)
     assert plain["faus"] == mimic_truth["faus"]  # the features planted after w2v are unchanged
+
+
+def test_cross_task_table_markdown_and_figure(tmp_path):
+    from subspace import store
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 60).astype(float)
+
+    def selection(name, kept):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"kept": kept, "n_kept": len(kept), "n_total": 8}))
+        return str(path)
+
+    def model(name, seed, noise, test):
+        folder = tmp_path / name / f"seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps({"seed": seed, "scores": {"devel": test + 0.01, "test": test}}))
+        return str(folder / "metrics.json"), write_predictions(folder / "predictions.csv", y,
+                                                               y + noise * rng.standard_normal(60))
+
+    own_metrics = [model("own", s, 0.6, 0.8)[0] for s in (1, 2)]
+    results = []
+    for which, noise, test in (("other", 0.7, 0.75), ("random", 3.0, 0.55)):
+        for s in (1, 2):
+            _, preds = model(which, s, noise, test)
+            results.append({"seed": s, "which": which, "scores": {"devel": test, "test": test}, "predictions": preds})
+    cross = tmp_path / "cross.json"
+    cross.write_text(json.dumps({"results": results}))
+    direction = {"task": "humor", "feature": "w2v", "task_type": "binary", "other": "mimic:w2v", "threshold": "mean",
+                 "own_selection": selection("own_sel", [0, 1, 2, 3]), "other_selection": selection("other_sel", [2, 3, 4]),
+                 "own_metrics": own_metrics, "cross": str(cross)}
+    df = evaltables.cross_task_table([direction], n_resamples=200)
+    r = df.iloc[0]
+    assert (r.kept_own, r.kept_other, r.kept_by_both, r.total_dims, r.n_seeds) == (4, 3, 2, 8, 2)
+    assert r.jaccard == pytest.approx(2 / 5) and r.own_test == 0.8 and r.other_test == 0.75 and r.random_test == 0.55
+    assert r.other_minus_random_low > 0 and r.other_minus_own_low < r.other_minus_own < r.other_minus_own_high
+    md = evaltables.cross_task_markdown(df, "t", {"humor": "auc"})
+    assert "| humor:w2v (auc) | mean | 4 / 3 / 2 (8) | 0.400 | 0.8000 ± 0.0000 | 0.7500 ± 0.0000 |" in md
+    for task, values in (("humor", [5, 4, 3, 2, 1, 0, 0, 0]), ("mimic", [0, 0, 3, 4, 5, 0, 0, 1])):
+        store.write_attributions(tmp_path / f"{task}.h5", {"mean": np.array(values, float)}, [f"d{i}" for i in range(8)], {})
+    atts = {t: store.read_attributions(tmp_path / f"{t}.h5") for t in ("humor", "mimic")}
+    evaltables.cross_task_figure(atts, "mean", "t", [tmp_path / "c.png"])
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
