@@ -242,7 +242,9 @@ def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
     ax = axes[0, 0]
     full = df.full_devel_mean.iloc[0]
     ax.axhline(full, color="k", ls="--", lw=1.2, zorder=5, label=f"full decoder ({int(df.full_dims.iloc[0])} dims)")
-    offsets = np.linspace(-0.15, 0.15, df.method.nunique()) * max(1.0, np.diff(np.unique(df.k)).min(initial=1) / 2)
+    ks = np.unique(df.k)
+    gap = float(np.diff(ks).min()) if len(ks) > 1 else 1.0
+    offsets = np.linspace(-0.2, 0.2, df.method.nunique()) * gap  # side by side: the intervals do not overlap
     for offset, (method, group) in zip(offsets, df.groupby("method", sort=False)):
         group = group.sort_values("k")
         color, marker = METHOD_STYLE.get(method, (None, "x"))
