@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import read_json, write_text
-from .evaluate import jaccard, pairwise_jaccard
+from .evaluate import METHODS, jaccard, pairwise_jaccard
 from .select import select_dims
 
 METHOD_LABELS = {"ig": "Integrated Gradients", "random": "random (control)", "saliency": "Saliency",
@@ -153,8 +153,10 @@ def topk_table(records: dict[str, list[str]], full_metrics: list[str], task_type
             rec = read_json(path)
             for r in rec["results"]:
                 runs_by.setdefault((method, r["n_dims"]), []).append({**r, "seed": rec["seed"], "dim": rec["dim"]})
+    # the configured order of METHODS (IG first, the random control next), not the spec's sorted keys
+    methods = [m for m in METHODS if m in records] + [m for m in records if m not in METHODS]
     rows = []
-    for (method, n), runs in sorted(runs_by.items(), key=lambda item: (list(records).index(item[0][0]), item[0][1])):
+    for (method, n), runs in sorted(runs_by.items(), key=lambda item: (methods.index(item[0][0]), item[0][1])):
         runs = sorted(runs, key=lambda r: r["seed"])
         devel = np.array([r["scores"]["devel"] for r in runs])
         test = np.array([r["scores"].get("test", np.nan) for r in runs])
@@ -244,7 +246,7 @@ def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
     ax.axhline(full, color="k", ls="--", lw=1.2, zorder=5, label=f"full decoder ({int(df.full_dims.iloc[0])} dims)")
     ks = np.unique(df.k)
     gap = float(np.diff(ks).min()) if len(ks) > 1 else 1.0
-    offsets = np.linspace(-0.2, 0.2, df.method.nunique()) * gap  # side by side: the intervals do not overlap
+    offsets = np.linspace(-0.1, 0.1, df.method.nunique()) * gap  # side by side: the intervals do not overlap
     for offset, (method, group) in zip(offsets, df.groupby("method", sort=False)):
         group = group.sort_values("k")
         color, marker = METHOD_STYLE.get(method, (None, "x"))
