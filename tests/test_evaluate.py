@@ -263,6 +263,8 @@ def test_input_scale_warns_on_scales_spanning_more_than_100x_and_not_when_normal
     for s in seqs:
         s[:, 3] = 7.0  # a constant dimension (std 0) does not count
     scale = input_scale(seqs)
+    std = np.concatenate(seqs).std(0)
+    assert [scale["input_std_min"], scale["input_std_max"]] == pytest.approx([std[:3].min(), std.max()], rel=1e-9)
     assert scale["input_std_ratio"] == pytest.approx(1e4, rel=0.2) and "normalise: true" in scale["scale_warning"]
     rows = np.concatenate(seqs)
     mean, std = rows.mean(0), np.where(rows.std(0) > 0, rows.std(0), 1.0)
