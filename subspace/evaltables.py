@@ -190,6 +190,7 @@ def topk_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
     methods = list(dict.fromkeys(df.method))
     n_seeds = int(df.n_seeds.max())
     spread = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
+    averaged = f"mean over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
     header = ["| k | " + " | ".join(METHOD_LABELS.get(m, m) for m in methods) + " |",
               "|---|" + "---|" * len(methods)]
 
@@ -212,7 +213,7 @@ def topk_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
     if "minus_full" in df:
         part = df.ci_partition.dropna().iloc[0] if df.ci_partition.notna().any() else "test"
         n = int(df.ci_samples.dropna().iloc[0]) if df.ci_samples.notna().any() else 0
-        lines += ["", f"{part.capitalize()} {metric} minus the full decoder's (same seeds), mean over {spread}, with a "
+        lines += ["", f"{part.capitalize()} {metric} minus the full decoder's (same seeds; {averaged}), with a "
                   f"95% paired bootstrap interval over the {n} {part} samples ({N_RESAMPLES} resamples); "
                   "* marks an interval without 0.", ""]
         lines += grid(lambda r: delta_ci(r.minus_full, r.minus_full_low, r.minus_full_high))
