@@ -71,7 +71,7 @@ def cmd_train(a):
 
 
 def cmd_attribute(a):
-    from . import attribute, store, train
+    from . import attribute, evaluate, store, train
     from .atomic import read_json
     spec = json.loads(a.spec)
     # attribute with the seed whose full decoder scored best on devel
@@ -79,6 +79,9 @@ def cmd_attribute(a):
     best = a.model_dirs[max(range(len(scores)), key=scores.__getitem__)]
     ckpt = train.load_checkpoint(Path(best) / "model.pt")
     emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
+    scale = evaluate.input_scale(emb.sequences)  # on what IG multiplies by: the decoder's (normalised?) inputs
+    if scale["scale_warning"]:
+        log.warning("%s: %s", a.embeddings, scale["scale_warning"])
     cfg = attribute.AttributionConfig(**spec)
     train.set_determinism(0, a.threads)
     log.info("IG of the %s output over %d training samples with %s (devel %.4f), %d steps (%s)",
@@ -89,7 +92,7 @@ def cmd_attribute(a):
     log.info("done in %.1f s; median relative completeness error %.2e", time.perf_counter() - start, rel)
     store.write_attributions(a.out, stats, emb.dim_names, {
         "model": str(best), "n_samples": len(emb.sample_ids), "n_steps": cfg.n_steps, "method": cfg.method,
-        "aggregate": cfg.aggregate, "output": cfg.output, "median_relative_completeness_error": rel})
+        "aggregate": cfg.aggregate, "output": cfg.output, "median_relative_completeness_error": rel, **scale})
 
 
 def cmd_select(a):
@@ -389,6 +392,16 @@ def cmd_rank(a):
             rankings[method]["mean_per_target"] = stats["mean_per_target"].tolist()
             log.info("%s over %d training samples in %.1f s", method, len(emb.sample_ids),
                      time.perf_counter() - start)
+    statistical = [m for m in methods if m in evaluate.STATISTICAL_METHODS]
+    if statistical:  # from the raw store: these scores do not depend on a dimension's scale
+        raw = store.read_embeddings(a.embeddings).subset("train")
+        if raw.dim != len(ig["mean"]):
+            raise InputError(a.embeddings, f"{raw.dim} dimensions, but {a.attributions} has {len(ig['mean'])}")
+        for method in statistical:
+            start = time.perf_counter()
+            scores = evaluate.statistical_scores(method, raw.sequences, raw.labels, a.task_type, a.random_seed)
+            rankings[method] = evaluate.ranking_record(method, scores=scores)
+            log.info("%s over %d training samples in %.1f s", method, len(raw.sample_ids), time.perf_counter() - start)
     from .atomic import write_json
     write_json(a.out, {"model": model_dir, "dim_names": ig["dim_names"], "random_seed": a.random_seed,
                        "methods": rankings})
@@ -421,6 +434,7 @@ def cmd_topk_train(a):
                            targets=spec["targets"], threads=a.threads)
         log.info("%s top %d (k = %s): devel %s %.4f", a.method, n, k, record["metric"], record["scores"]["devel"])
         results.append({"k": k, "n_dims": n, "dims": dims, "scores": record["scores"],
+                        "predictions": str(Path(a.models_dir) / f"k{n}" / "predictions.csv"),
                         "parameters": record["parameters"], "train_seconds": record["train_seconds"],
                         "best_epoch": record["best_epoch"]})
     write_json(a.out, {"method": a.method, "seed": a.seed, "dim": emb.dim, "metric": record["metric"],
@@ -461,7 +475,7 @@ def cmd_seed_attributions(a):
 def cmd_topk_table(a):
     from . import evaltables, metrics
     spec = json.loads(a.spec)
-    df = evaltables.topk_table(spec["records"], spec["full"])
+    df = evaltables.topk_table(spec["records"], spec["full"], spec["task_type"])
     metric = metrics.metric_name(spec["task_type"])
     title = f"{a.task} / {a.feature}: top-k dimensions by attribution method"
     from .atomic import write_csv, write_text
@@ -488,17 +502,74 @@ def cmd_paper_table(a):
     log.info("%d rows beside the paper's numbers", len(df))
 
 
+def cmd_attribution_checks(a):
+    from . import evaltables
+    from .atomic import write_csv, write_text
+    df = evaltables.attribution_checks_table(json.loads(a.spec))
+    write_csv(a.csv, df)
+    write_text(a.md, evaltables.attribution_checks_markdown(df, f"{a.task}: input scale of the attributions"))
+    for r in df.itertuples():
+        if r.scale_warning:
+            log.warning("%s/%s: %s", a.task, r.feature, r.scale_warning)
+
+
+def cmd_cross_train(a):
+    from . import evaluate, store, train
+    from .atomic import read_json, write_json
+    spec = json.loads(a.spec)
+    selection = read_json(a.selection)
+    emb = store.read_embeddings(a.embeddings)
+    if selection["n_total"] != emb.dim:
+        raise InputError(a.selection, f"selects from {selection['n_total']} dimensions, but {a.embeddings} has "
+                         f"{emb.dim}: evaluation.cross_task pairs features of the same encoder")
+    kept, results = selection["kept"], []
+    for seed in a.seed:
+        cfg = train.TrainConfig(task_type=spec["task_type"], seed=seed, **spec["train"])
+        # a fresh random set per seed: the spread covers the choice of set as well as the training
+        random_set = evaluate.random_dims(emb.dim, len(kept), [a.random_seed, seed]).tolist()
+        for which, dims in (("other", kept), ("random", random_set)):
+            out_dir = Path(a.models_dir) / which / f"seed{seed}"
+            record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
+                               threads=a.threads)
+            log.info("seed %d, %s set of %d dims: devel %s %.4f", seed, which, len(dims), record["metric"],
+                     record["scores"]["devel"])
+            results.append({"seed": seed, "which": which, "dims": dims, "scores": record["scores"],
+                            "predictions": str(out_dir / "predictions.csv")})
+    write_json(a.out, {"selection": a.selection, "kept": kept, "dim": emb.dim, "random_seed": a.random_seed,
+                       "results": results})
+
+
+def cmd_cross_task(a):
+    from . import evaltables, metrics, store
+    from .atomic import write_csv, write_text
+    spec = json.loads(a.spec)
+    df = evaltables.cross_task_table(spec["directions"])
+    names = spec["names"]
+    title = f"cross-task sub-spaces: {names[0]} and {names[1]}"
+    write_csv(a.csv, df)
+    write_text(a.md, evaltables.cross_task_markdown(df, title, {d["task"]: metrics.metric_name(d["task_type"])
+                                                               for d in spec["directions"]}))
+    attributions = {name: store.read_attributions(path) for name, path in zip(names, spec["attributions"])}
+    evaltables.cross_task_figure(attributions, spec["thresholds"][0], title, a.figures)
+    for r in df.itertuples():
+        log.info("%s:%s %s: Jaccard %.3f; test own %.4f, %s's %.4f (%+.4f [%+.4f, %+.4f]), random %.4f", r.task,
+                 r.feature, r.threshold, r.jaccard, r.own_test, r.other, r.other_test, r.other_minus_own,
+                 r.other_minus_own_low, r.other_minus_own_high, r.random_test)
+
+
 def cmd_html_table(a):
     from . import evaltables
     evaltables.html_table(a.csv, a.title, a.out, a.note)
 
 
 def add_evaluation_commands(sub) -> None:
-    s = sub.add_parser("rank", help="rank dimensions by IG, random control, Saliency, InputXGradient")
+    s = sub.add_parser("rank", help="rank dimensions by IG, random control, Saliency, InputXGradient, statistics")
     s.add_argument("--embeddings", required=True)
     s.add_argument("--attributions", required=True, help="the IG file; its model is the one explained")
     s.add_argument("--methods", required=True, help="JSON list")
-    s.add_argument("--random-seed", type=int, default=0)
+    s.add_argument("--task-type", choices=["binary", "regression"], default="binary",
+                   help="the labels of the statistical rankings")
+    s.add_argument("--random-seed", type=int, default=0, help="the random control's and mutual information's seed")
     s.add_argument("--batch-size", type=int, default=128)
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--out", required=True)
@@ -547,6 +618,31 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--csv", required=True)
     s.add_argument("--md", required=True)
     s.set_defaults(func=cmd_paper_table)
+
+    s = sub.add_parser("attribution-checks", help="input scale of every feature's attributions (IG x input)")
+    s.add_argument("--task", required=True)
+    s.add_argument("--spec", required=True, help="JSON {feature: attribution file}")
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.set_defaults(func=cmd_attribution_checks)
+
+    s = sub.add_parser("cross-train", help="retrain on another task's sub-space and on random sets of its size")
+    s.add_argument("--embeddings", required=True)
+    s.add_argument("--selection", required=True, help="the other task's selection of the same encoder")
+    s.add_argument("--spec", required=True)
+    s.add_argument("--seed", type=int, nargs="+", required=True)
+    s.add_argument("--random-seed", type=int, default=0)
+    s.add_argument("--models-dir", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.set_defaults(func=cmd_cross_train)
+
+    s = sub.add_parser("cross-task", help="cross-task sub-space table and figure of one feature pair")
+    s.add_argument("--spec", required=True)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.add_argument("--figures", nargs="+", required=True)
+    s.set_defaults(func=cmd_cross_task)
 
     s = sub.add_parser("html-table", help="render a CSV table as HTML for the report")
     s.add_argument("--csv", required=True)

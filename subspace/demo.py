@@ -149,8 +149,17 @@ def mimic_files(root, spec: dict) -> dict[str, list[str]]:
     return files
 
 
-def _planted_dims(rng, dim: int, n_planted: int) -> np.ndarray:
-    return np.sort(rng.choice(dim, size=n_planted, replace=False))
+def _planted_dims(rng, dim: int, n_planted: int, shared: int = 0, name: str = "", seed: int = 0) -> np.ndarray:
+    """``n_planted`` dimensions; the first ``shared`` of them are the same in every task that plants a
+    feature of this name and size (a generator of the demo seed and the name: one encoder, two tasks),
+    the others are the task's own draw. The task's generator advances as without sharing, so the
+    features planted after this one are unchanged."""
+    own = rng.choice(dim, size=n_planted, replace=False)
+    if not shared:
+        return np.sort(own)
+    common = np.random.default_rng([seed, dim, *name.encode()]).choice(dim, size=shared, replace=False)
+    specific = [d for d in own if d not in set(common.tolist())][:n_planted - shared]
+    return np.sort(np.concatenate([common, specific]))
 
 
 def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
@@ -159,7 +168,7 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
     n_win, wins_per_seg = spec["segments_per_video"], 10
     planted, directions = {}, {}
     for name, fs in spec["features"].items():
-        planted[name] = _planted_dims(rng, fs["dim"], fs["planted"])
+        planted[name] = _planted_dims(rng, fs["dim"], fs["planted"], fs.get("shared", 0), name, seed)
         directions[name] = rng.choice([-1.0, 1.0], size=fs["planted"])
     write_csv(root / "metadata" / "partition.csv",
                pd.DataFrame(humor_subjects(spec), columns=["Id", "Partition"]))
@@ -210,7 +219,7 @@ def make_mimic(root, spec: dict, targets: list[str], seed: int) -> dict[str, lis
     write_csv(root / "labels.csv", label_df)
     planted = {}
     for name, fs in spec["features"].items():
-        dims = _planted_dims(rng, fs["dim"], fs["planted"])
+        dims = _planted_dims(rng, fs["dim"], fs["planted"], fs.get("shared", 0), name, seed)
         planted[name] = dims
         owner = np.arange(len(dims)) % len(targets)  # which target each planted dim encodes
         direction = rng.choice([-1.0, 1.0], size=len(dims))

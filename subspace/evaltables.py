@@ -1,82 +1,277 @@
-"""Tables and figures of the evaluation: the top-k sweep and the selection stability across seeds.
+"""Tables and figures of the evaluation: the top-k sweep, the selection stability across seeds, and
+the cross-task comparison, with paired bootstrap confidence intervals over test samples.
 
 Only numpy/pandas/matplotlib: these run in the plot environment.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from .atomic import read_json, write_text
-from .evaluate import pairwise_jaccard
+from .evaluate import METHODS, jaccard, pairwise_jaccard
 from .select import select_dims
 
 METHOD_LABELS = {"ig": "Integrated Gradients", "random": "random (control)", "saliency": "Saliency",
-                 "input_x_gradient": "Input × Gradient"}
+                 "input_x_gradient": "Input × Gradient", "mean_score": "window-mean score",
+                 "std_score": "window-std score", "mutual_info": "mutual information", "l1_linear": "L1 linear model"}
 METHOD_STYLE = {"ig": ("tab:blue", "o"), "random": ("tab:gray", "s"), "saliency": ("tab:green", "^"),
-                "input_x_gradient": ("tab:orange", "D")}
+                "input_x_gradient": ("tab:orange", "D"), "mean_score": ("tab:purple", "v"),
+                "std_score": ("tab:brown", "<"), "mutual_info": ("tab:red", "P"), "l1_linear": ("tab:olive", "X")}
+N_RESAMPLES = 1000
+BOOTSTRAP_SEED = 0
 
 
-def topk_table(records: dict[str, list[str]], full_metrics: list[str]) -> pd.DataFrame:
-    """One row per (method, k): devel (and test) scores over the sweep's seeds, and the full decoder's
-    mean devel score for reference."""
-    full = np.array([read_json(p)["scores"]["devel"] for p in full_metrics])
-    rows = []
+# --- paired bootstrap over test samples ---
+
+
+def bootstrap_indices(n: int, n_resamples: int = N_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
+    """(n_resamples, n) sample indices drawn with replacement; every compared model is scored on the
+    same resamples (paired)."""
+    return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
+
+
+def _counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """How often each sample occurs in each resample: (n_resamples, n) weights."""
+    counts = np.zeros((len(idx), n))
+    np.add.at(counts, (np.repeat(np.arange(len(idx)), idx.shape[1]), idx.ravel()), 1.0)
+    return counts
+
+
+def _weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """ROC AUC (ties count one half, like scikit-learn) of each weight row: a resample with repeats."""
+    order = np.argsort(p, kind="stable")
+    p, y, w = p[order], y[order], w[:, order]
+    pos, neg = w * (y == 1), w * (y == 0)
+    cum_neg = np.concatenate([np.zeros((len(w), 1)), np.cumsum(neg, axis=1)], axis=1)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(p)) + 1])
+    ends = np.concatenate([starts[1:], [len(p)]])
+    group = np.searchsorted(starts, np.arange(len(p)), side="right") - 1
+    below = cum_neg[:, starts[group]]  # negatives scored strictly lower
+    tied = cum_neg[:, ends[group]] - below
+    n_pairs = pos.sum(1) * neg.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (pos * (below + 0.5 * tied)).sum(1) / n_pairs
+
+
+def _weighted_mean_pearson(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Mean Pearson r over targets of each weight row; a constant prediction or label scores 0 (as
+    :func:`subspace.metrics.mean_pearson`)."""
+    total = w.sum(1, keepdims=True)
+    rs = []
+    for k in range(y.shape[1]):
+        yc, pc = y[:, k] - y[:, k].mean(), p[:, k] - p[:, k].mean()  # centred once: less cancellation
+        my, mp = (w @ yc)[:, None] / total, (w @ pc)[:, None] / total
+        cov = (w @ (yc * pc))[:, None] / total - my * mp
+        vy = (w @ (yc ** 2))[:, None] / total - my ** 2
+        vp = (w @ (pc ** 2))[:, None] / total - mp ** 2
+        ok = (vy > 1e-14 * max(1.0, float(np.var(yc)))) & (vp > 1e-14 * max(1.0, float(np.var(pc))))
+        rs.append(np.where(ok, cov / np.sqrt(np.where(ok, vy * vp, 1.0)), 0.0)[:, 0])
+    return np.mean(rs, axis=0)
+
+
+def resampled_scores(task_type: str, labels, preds, idx: np.ndarray, chunk: int = 200) -> np.ndarray:
+    """The task metric (:mod:`subspace.metrics`) of one model on every bootstrap resample ``idx``."""
+    labels, preds = np.asarray(labels, float).reshape(len(labels), -1), np.asarray(preds, float).reshape(len(preds), -1)
+    out = []
+    for start in range(0, len(idx), chunk):  # bounded memory: (chunk, n) weights
+        w = _counts(idx[start:start + chunk], len(labels))
+        if task_type == "binary":
+            out.append(_weighted_auc(labels[:, 0], preds[:, 0], w))
+        else:
+            out.append(_weighted_mean_pearson(labels, preds, w))
+    return np.concatenate(out)
+
+
+def read_predictions(path, partition: str | None = None) -> tuple[pd.DataFrame, str]:
+    """A model's predictions.csv restricted to the test partition (devel where test has no labels),
+    sorted by sample id; and the partition used."""
+    df = pd.read_csv(path, dtype={"sample_id": str})
+    label_cols = [c for c in df.columns if c.startswith("label_")]
+    if partition is None:
+        test = df[df.partition == "test"]
+        partition = "test" if len(test) and test[label_cols].notna().all().all() else "devel"
+    return df[df.partition == partition].sort_values("sample_id").reset_index(drop=True), partition
+
+
+def paired_difference(task_type: str, pairs: list[tuple[str, str]], n_resamples: int = N_RESAMPLES,
+                      seed: int = BOOTSTRAP_SEED) -> dict:
+    """Score of model A minus model B on the same samples, averaged over seeds, with a percentile 95%
+    confidence interval from a paired bootstrap over the samples.
+
+    ``pairs`` holds one (A predictions.csv, B predictions.csv) per seed; every resample draws the same
+    samples for every model, so the interval reflects which samples were tested, not the seeds (their
+    spread is reported separately)."""
+    deltas, point, partition = [], [], None
+    idx = None
+    for a_path, b_path in pairs:
+        a, partition = read_predictions(a_path, partition)
+        b, _ = read_predictions(b_path, partition)
+        if a.sample_id.tolist() != b.sample_id.tolist():
+            raise ValueError(f"{a_path} and {b_path} predict different {partition} samples")
+        targets = [c[len("label_"):] for c in a.columns if c.startswith("label_")]
+        y = a[[f"label_{t}" for t in targets]].to_numpy(float)
+        if idx is None:
+            idx = bootstrap_indices(len(a), n_resamples, seed)
+        pa, pb = a[[f"pred_{t}" for t in targets]].to_numpy(float), b[[f"pred_{t}" for t in targets]].to_numpy(float)
+        all_rows = np.arange(len(a))[None, :]
+        point.append(resampled_scores(task_type, y, pa, all_rows)[0] - resampled_scores(task_type, y, pb, all_rows)[0])
+        deltas.append(resampled_scores(task_type, y, pa, idx) - resampled_scores(task_type, y, pb, idx))
+    boot = np.mean(deltas, axis=0)
+    low, high = np.nanpercentile(boot, [2.5, 97.5])
+    return {"delta": float(np.mean(point)), "low": float(low), "high": float(high), "partition": partition,
+            "n_samples": int(idx.shape[1]), "n_seeds": len(pairs)}
+
+
+def mean_std(values) -> str:
+    """'mean ± std' over seeds, or just the value for one seed (no spread to show)."""
+    values = np.asarray(values, dtype=float)
+    return f"{values.mean():.4f}" if len(values) == 1 else f"{values.mean():.4f} ± {values.std():.4f}"
+
+
+def delta_ci(delta: float, low: float, high: float) -> str:
+    """A difference and its interval; * marks an interval that excludes 0."""
+    if np.isnan(delta):
+        return "–"
+    mark = "*" if low > 0 or high < 0 else ""
+    return f"{delta:+.4f} [{low:+.4f}, {high:+.4f}]{mark}"
+
+
+def topk_table(records: dict[str, list[str]], full_metrics: list[str], task_type: str | None = None,
+               n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+    """One row per (method, k): devel and test scores over the sweep's seeds, the full decoder's mean
+    devel score for reference, and (with ``task_type``) paired bootstrap 95% intervals of the test
+    score minus the full decoder's and minus the random control's at the same k (same seeds)."""
+    full_records = [read_json(p) for p in full_metrics]
+    full = np.array([r["scores"]["devel"] for r in full_records])
+    full_predictions = {r.get("seed"): str(Path(p).parent / "predictions.csv") for r, p in zip(full_records, full_metrics)}
+    runs_by = {}
     for method, files in records.items():
-        by_k: dict[int, list[dict]] = {}
         for path in files:
             rec = read_json(path)
             for r in rec["results"]:
-                by_k.setdefault(r["n_dims"], []).append({**r, "seed": rec["seed"], "dim": rec["dim"]})
-        for n, runs in sorted(by_k.items()):
-            devel = np.array([r["scores"]["devel"] for r in runs])
-            test = [r["scores"].get("test", np.nan) for r in runs]
-            rows.append({"method": method, "k": n, "k_config": runs[0]["k"], "fraction": n / runs[0]["dim"],
-                         "n_seeds": len(runs), "devel_mean": devel.mean(), "devel_std": devel.std(),
-                         "devel_best": devel.max(), "test_of_best": test[int(devel.argmax())],
-                         "parameters": runs[0]["parameters"],
-                         "train_s": float(np.mean([r["train_seconds"] for r in runs])),
-                         "full_devel_mean": full.mean(), "full_dims": runs[0]["dim"]})
+                runs_by.setdefault((method, r["n_dims"]), []).append({**r, "seed": rec["seed"], "dim": rec["dim"]})
+    # the configured order of METHODS (IG first, the random control next), not the spec's sorted keys
+    methods = [m for m in METHODS if m in records] + [m for m in records if m not in METHODS]
+    rows = []
+    for (method, n), runs in sorted(runs_by.items(), key=lambda item: (methods.index(item[0][0]), item[0][1])):
+        runs = sorted(runs, key=lambda r: r["seed"])
+        devel = np.array([r["scores"]["devel"] for r in runs])
+        test = np.array([r["scores"].get("test", np.nan) for r in runs])
+        row = {"method": method, "k": n, "k_config": runs[0]["k"], "fraction": n / runs[0]["dim"],
+               "n_seeds": len(runs), "devel_mean": devel.mean(), "devel_std": devel.std(),
+               "devel_best": devel.max(), "test_of_best": test[int(devel.argmax())],
+               "test_mean": test.mean(), "test_std": test.std(),
+               "parameters": runs[0]["parameters"], "train_s": float(np.mean([r["train_seconds"] for r in runs])),
+               "full_devel_mean": full.mean(), "full_dims": runs[0]["dim"]}
+        if task_type is not None:
+            comparisons = {"full": [(r["predictions"], full_predictions[r["seed"]]) for r in runs]}
+            random_runs = {r["seed"]: r for r in runs_by.get(("random", n), [])}
+            if method != "random" and all(r["seed"] in random_runs for r in runs):
+                comparisons["random"] = [(r["predictions"], random_runs[r["seed"]]["predictions"]) for r in runs]
+            for name in ("full", "random"):
+                if name in comparisons:
+                    ci = paired_difference(task_type, comparisons[name], n_resamples)
+                    row.update({f"minus_{name}": ci["delta"], f"minus_{name}_low": ci["low"],
+                                f"minus_{name}_high": ci["high"]})
+                    row["ci_partition"], row["ci_samples"] = ci["partition"], ci["n_samples"]
+                else:
+                    row.update({f"minus_{name}": np.nan, f"minus_{name}_low": np.nan, f"minus_{name}_high": np.nan})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def topk_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
-    """Methods side by side: one row per k, one column per method (devel mean ± std over seeds)."""
+    """Methods side by side: one row per k, one column per method: the devel score (mean ± std over
+    seeds), then the test score's difference to the full decoder and to the random control with 95%
+    bootstrap intervals."""
     methods = list(dict.fromkeys(df.method))
+    n_seeds = int(df.n_seeds.max())
+    spread = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
+    averaged = f"mean over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
+    header = ["| k | " + " | ".join(METHOD_LABELS.get(m, m) for m in methods) + " |",
+              "|---|" + "---|" * len(methods)]
+
+    def grid(cell) -> list[str]:
+        lines = list(header)
+        for k, group in df.groupby("k", sort=True):
+            cells = []
+            for m in methods:
+                row = group[group.method == m]
+                cells.append("–" if row.empty else cell(row.iloc[0]))
+            lines.append(f"| {k} ({100 * k / df.full_dims.iloc[0]:.0f}%) | " + " | ".join(cells) + " |")
+        return lines
+
+    def devel(r):
+        return f"{r.devel_mean:.4f}" if n_seeds == 1 else f"{r.devel_mean:.4f} ± {r.devel_std:.4f}"
+
     lines = [f"# {title}", "",
-             f"Devel {metric} of decoders retrained on the k top-ranked dimensions (mean ± std over "
-             f"{int(df.n_seeds.max())} seed(s)); full decoder: {df.full_devel_mean.iloc[0]:.4f} "
-             f"on all {int(df.full_dims.iloc[0])} dimensions.", "",
-             "| k | " + " | ".join(METHOD_LABELS.get(m, m) for m in methods) + " |",
-             "|---|" + "---|" * len(methods)]
-    for k, group in df.groupby("k", sort=True):
-        cells = []
-        for m in methods:
-            row = group[group.method == m]
-            cells.append("–" if row.empty else f"{row.devel_mean.iloc[0]:.4f} ± {row.devel_std.iloc[0]:.4f}")
-        lines.append(f"| {k} ({100 * k / df.full_dims.iloc[0]:.0f}%) | " + " | ".join(cells) + " |")
+             f"Devel {metric} of decoders retrained on the k top-ranked dimensions ({spread}); full decoder: "
+             f"{df.full_devel_mean.iloc[0]:.4f} on all {int(df.full_dims.iloc[0])} dimensions.", ""] + grid(devel)
+    if "minus_full" in df:
+        part = df.ci_partition.dropna().iloc[0] if df.ci_partition.notna().any() else "test"
+        n = int(df.ci_samples.dropna().iloc[0]) if df.ci_samples.notna().any() else 0
+        lines += ["", f"{part.capitalize()} {metric} minus the full decoder's (same seeds; {averaged}), with a "
+                  f"95% paired bootstrap interval over the {n} {part} samples ({N_RESAMPLES} resamples); "
+                  "* marks an interval without 0.", ""]
+        lines += grid(lambda r: delta_ci(r.minus_full, r.minus_full_low, r.minus_full_high))
+        lines += ["", f"{part.capitalize()} {metric} minus the random control's at the same k (same seeds), "
+                  "95% paired bootstrap interval.", ""]
+        lines += grid(lambda r: delta_ci(r.minus_random, r.minus_random_low, r.minus_random_high))
     return "\n".join(lines) + "\n"
 
 
+def _limits_with(ax, values) -> None:
+    """Widen the y range so every value (e.g. a reference line) sits inside the frame, not on it."""
+    lo, hi = ax.get_ylim()
+    values = [v for v in values if np.isfinite(v)]
+    lo, hi = min([lo] + values), max([hi] + values)
+    pad = 0.05 * (hi - lo or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+
+
 def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
+    """Left: devel score vs k per method (error bars: std over seeds), the full decoder dashed. Right
+    (when the table has intervals): test score minus the full decoder's with 95% bootstrap intervals."""
     from .plot import save_figure  # first: it selects the Agg backend
 
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(figsize=(6.2, 4.0))
-    for method, group in df.groupby("method", sort=False):
+    with_ci = "minus_full" in df and df.minus_full.notna().any()
+    fig, axes = plt.subplots(1, 2 if with_ci else 1, figsize=(11.5 if with_ci else 6.2, 4.2), squeeze=False)
+    ax = axes[0, 0]
+    full = df.full_devel_mean.iloc[0]
+    ax.axhline(full, color="k", ls="--", lw=1.2, zorder=5, label=f"full decoder ({int(df.full_dims.iloc[0])} dims)")
+    ks = np.unique(df.k)
+    gap = float(np.diff(ks).min()) if len(ks) > 1 else 1.0
+    offsets = np.linspace(-0.1, 0.1, df.method.nunique()) * gap  # side by side: the intervals do not overlap
+    for offset, (method, group) in zip(offsets, df.groupby("method", sort=False)):
         group = group.sort_values("k")
         color, marker = METHOD_STYLE.get(method, (None, "x"))
         ax.errorbar(group.k, group.devel_mean, yerr=group.devel_std if group.n_seeds.max() > 1 else None,
                     color=color, marker=marker, capsize=3, label=METHOD_LABELS.get(method, method))
-    ax.axhline(df.full_devel_mean.iloc[0], color="k", ls="--", lw=1,
-               label=f"full decoder ({int(df.full_dims.iloc[0])} dims)")
+        if with_ci:
+            low = (group.minus_full - group.minus_full_low).clip(lower=0)
+            high = (group.minus_full_high - group.minus_full).clip(lower=0)
+            axes[0, 1].errorbar(group.k + offset, group.minus_full, yerr=[low, high], color=color, marker=marker,
+                                capsize=3, label=METHOD_LABELS.get(method, method))
+    _limits_with(ax, [full])
     ax.set_xlabel("k = dimensions kept (top-ranked by each method)")
     ax.set_ylabel(f"devel {metric}")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    if with_ci:
+        right = axes[0, 1]
+        right.axhline(0.0, color="k", ls="--", lw=1.2, zorder=5, label="full decoder")
+        _limits_with(right, [0.0])
+        right.set_xlabel("k = dimensions kept")
+        right.set_ylabel(f"{df.ci_partition.dropna().iloc[0]} {metric} − full decoder")
+        right.xaxis.set_major_locator(MaxNLocator(integer=True))
+        right.set_title("difference to the full decoder, 95% bootstrap interval", fontsize=10)
     fig.tight_layout()
     save_figure(fig, paths)
 
@@ -129,3 +324,143 @@ def html_table(csv_path, title: str, out_path, note: str = "") -> None:
     write_text(out_path, f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
                f"<style>{style}</style></head><body><h3>{escape(title)}</h3>"
                + (f"<p>{escape(note)}</p>" if note else "") + body + "</body></html>\n")
+
+
+# --- the attributions' input scale (IG multiplies by the input) ---
+
+
+def attribution_checks_table(per_feature: dict[str, str]) -> pd.DataFrame:
+    """Per feature: the spread of the per-dimension std of the inputs IG saw, and the attribution job's
+    scale warning (empty when the scales are comparable or the inputs were normalised)."""
+    from .store import read_attributions
+
+    rows = []
+    for feature, path in per_feature.items():
+        attrs = read_attributions(path)["attrs"]
+        rows.append({"feature": feature, "n_samples": attrs.get("n_samples"),
+                     "median_relative_completeness_error": attrs.get("median_relative_completeness_error"),
+                     "input_std_min": attrs.get("input_std_min", np.nan), "input_std_max": attrs.get("input_std_max", np.nan),
+                     "input_std_ratio": attrs.get("input_std_ratio", np.nan),
+                     "scale_warning": str(attrs.get("scale_warning", "not checked (older attribution file)"))})
+    return pd.DataFrame(rows)
+
+
+def attribution_checks_markdown(df: pd.DataFrame, title: str) -> str:
+    lines = [f"# {title}", "",
+             "Spread of the per-dimension std of the training rows the explained decoder sees (after its "
+             "normalisation, if any). Above 100x, Integrated Gradients (gradient x input) favours the "
+             "large-scale dimensions; set `normalise: true` for such a feature.", "",
+             "| feature | samples | completeness error | input std min – max | ratio | warning |",
+             "|---|---|---|---|---|---|"]
+    for r in df.itertuples():
+        lines.append(f"| {r.feature} | {r.n_samples} | {r.median_relative_completeness_error:.2e} "
+                     f"| {r.input_std_min:.3g} – {r.input_std_max:.3g} | {r.input_std_ratio:.1f}x "
+                     f"| {r.scale_warning or 'none'} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- cross-task sub-spaces: one encoder, two tasks ---
+
+
+def _scores(paths) -> tuple[np.ndarray, np.ndarray]:
+    records = [read_json(p) for p in paths]
+    return (np.array([r["scores"]["devel"] for r in records]),
+            np.array([r["scores"].get("test", np.nan) for r in records]))
+
+
+def cross_task_table(directions: list[dict], n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+    """Per (trained task, threshold): the Jaccard of the two tasks' selections, and the task's decoders
+    retrained on its own sub-space, on the other task's, and on a random set of the other's size (same
+    seeds), with paired bootstrap 95% intervals of the test score differences.
+
+    Each direction: task, feature, task_type, other (``task:feature``), threshold, own_selection,
+    other_selection, own_metrics (one metrics.json per seed) and cross (the cross-train summary)."""
+    rows = []
+    for d in directions:
+        own, other = read_json(d["own_selection"]), read_json(d["other_selection"])
+        cross = read_json(d["cross"])
+        own_records = {read_json(p)["seed"]: p for p in d["own_metrics"]}
+        by = {which: sorted((r for r in cross["results"] if r["which"] == which), key=lambda r: r["seed"])
+              for which in ("other", "random")}
+        seeds = [r["seed"] for r in by["other"]]
+        own_devel, own_test = _scores([own_records[s] for s in seeds])
+        own_pred = {s: str(Path(own_records[s]).parent / "predictions.csv") for s in seeds}
+        row = {"task": d["task"], "feature": d["feature"], "other": d["other"], "threshold": d["threshold"],
+               "total_dims": own["n_total"], "kept_own": own["n_kept"], "kept_other": other["n_kept"],
+               "kept_by_both": len(set(own["kept"]) & set(other["kept"])),
+               "jaccard": jaccard(own["kept"], other["kept"]), "n_seeds": len(seeds),
+               "own_devel": own_devel.mean(), "own_devel_std": own_devel.std(),
+               "own_test": own_test.mean(), "own_test_std": own_test.std()}
+        for which in ("other", "random"):
+            devel = np.array([r["scores"]["devel"] for r in by[which]])
+            test = np.array([r["scores"].get("test", np.nan) for r in by[which]])
+            row.update({f"{which}_devel": devel.mean(), f"{which}_devel_std": devel.std(),
+                        f"{which}_test": test.mean(), f"{which}_test_std": test.std()})
+        preds = {which: {r["seed"]: r["predictions"] for r in by[which]} for which in ("other", "random")}
+        for name, a, b in (("other_minus_own", preds["other"], own_pred),
+                           ("other_minus_random", preds["other"], preds["random"])):
+            ci = paired_difference(d["task_type"], [(a[s], b[s]) for s in seeds], n_resamples)
+            row.update({name: ci["delta"], f"{name}_low": ci["low"], f"{name}_high": ci["high"],
+                        "ci_partition": ci["partition"]})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cross_task_markdown(df: pd.DataFrame, title: str, metrics_by_task: dict[str, str]) -> str:
+    n_seeds = int(df.n_seeds.max())
+    part = df.ci_partition.iloc[0]
+    lines = [f"# {title}", "",
+             "Each task's decoder retrained on its own IG sub-space, on the other task's, and on a random set of "
+             f"the other's size ({'mean ± std over ' + str(n_seeds) + ' seeds' if n_seeds > 1 else '1 seed'}; "
+             f"{part} scores). Δ: {part} score differences with 95% paired bootstrap intervals over the {part} "
+             f"samples ({N_RESAMPLES} resamples); * marks an interval without 0.", "",
+             "| task (metric) | threshold | kept own / other / both (of total) | Jaccard | own | other's sub-space "
+             "| random, same size | Δ other − own | Δ other − random |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in df.itertuples():
+        lines.append(
+            f"| {r.task}:{r.feature} ({metrics_by_task.get(r.task, '')}) | {r.threshold} "
+            f"| {r.kept_own} / {r.kept_other} / {r.kept_by_both} ({r.total_dims}) | {r.jaccard:.3f} "
+            f"| {_pm(r.own_test, r.own_test_std, n_seeds)} | {_pm(r.other_test, r.other_test_std, n_seeds)} "
+            f"| {_pm(r.random_test, r.random_test_std, n_seeds)} "
+            f"| {delta_ci(r.other_minus_own, r.other_minus_own_low, r.other_minus_own_high)} "
+            f"| {delta_ci(r.other_minus_random, r.other_minus_random_low, r.other_minus_random_high)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _pm(mean: float, std: float, n_seeds: int) -> str:
+    return f"{mean:.4f}" if n_seeds == 1 else f"{mean:.4f} ± {std:.4f}"
+
+
+def cross_task_figure(attributions: dict[str, dict], threshold: str, title: str, paths) -> None:
+    """Left: both tasks' IG means (each divided by its maximum) sorted on one axis. Right: every
+    dimension's two attributions against each other, coloured by which task's ``threshold`` keeps it."""
+    from .plot import save_figure  # first: it selects the Agg backend
+
+    import matplotlib.pyplot as plt
+
+    (name_a, a), (name_b, b) = attributions.items()
+    va, vb = np.asarray(a["mean"], float), np.asarray(b["mean"], float)
+    na, nb = va / (va.max() or 1.0), vb / (vb.max() or 1.0)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.2))
+    for name, values, color in ((name_a, na, "tab:blue"), (name_b, nb, "tab:red")):
+        left.plot(np.arange(len(values)), np.sort(values)[::-1], color=color, lw=1.5, label=name)
+    left.set_xlabel("dimension rank (each task sorted by its own attribution)")
+    left.set_ylabel("mean |IG| / its maximum")
+    left.set_title("sorted attributions", fontsize=10)
+    left.legend(fontsize=8)
+    keep_a, keep_b = set(select_dims(va, threshold).tolist()), set(select_dims(vb, threshold).tolist())
+    groups = {"kept by both": (keep_a & keep_b, "tab:purple"), f"only {name_a}": (keep_a - keep_b, "tab:blue"),
+              f"only {name_b}": (keep_b - keep_a, "tab:red"),
+              "neither": (set(range(len(va))) - keep_a - keep_b, "lightgray")}
+    for label, (dims, color) in groups.items():
+        dims = sorted(dims)
+        right.scatter(na[dims], nb[dims], s=14, color=color, label=f"{label} ({len(dims)})")
+    right.set_xlabel(f"{name_a}: mean |IG| / max")
+    right.set_ylabel(f"{name_b}: mean |IG| / max")
+    right.set_title(f"per dimension; selection: {threshold} threshold, Jaccard {jaccard(keep_a, keep_b):.2f}",
+                    fontsize=10)
+    right.legend(fontsize=7)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    save_figure(fig, paths)

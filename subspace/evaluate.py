@@ -5,6 +5,12 @@ Rankings score every input dimension; ``top_k`` keeps the k best. Gradient metho
 ``Saliency`` and ``InputXGradient``) are aggregated like Integrated Gradients in
 :mod:`subspace.attribute`: mean of |attribution| over every training sample's valid time steps,
 per output, then averaged over outputs.
+
+Statistical rankings need no trained decoder: they score each dimension from window statistics of
+the training samples (per sample, the mean and the std of each dimension over its valid rows), read
+from the raw store. All of them are invariant to a dimension's scale (AUC, |r| and mutual
+information by construction; the L1 model standardises its inputs), so normalisation does not
+change them.
 """
 from __future__ import annotations
 
@@ -17,8 +23,11 @@ log = logging.getLogger(__name__)
 
 # torch and captum are imported where they are used, so the table/figure steps (plot environment,
 # no torch) can use the set arithmetic here.
-METHODS = ("ig", "random", "saliency", "input_x_gradient")
+METHODS = ("ig", "random", "saliency", "input_x_gradient", "mean_score", "std_score", "mutual_info", "l1_linear")
 GRADIENT_METHODS = ("saliency", "input_x_gradient")
+STATISTICAL_METHODS = ("mean_score", "std_score", "mutual_info", "l1_linear")
+# IG multiplies the gradient by the input: dimensions on a 100x larger scale get ~100x the attribution
+SCALE_RATIO_LIMIT = 100.0
 
 
 def resolve_k(k: float | int, dim: int) -> int:
@@ -120,3 +129,108 @@ def selected_by_order(order, k: int) -> list[int]:
     if not 1 <= k <= len(order):
         raise ValueError(f"k must be in 1..{len(order)}, got {k}")
     return sorted(order[:k])
+
+
+def window_statistics(sequences: list[np.ndarray]) -> np.ndarray:
+    """(samples, 2 * dim): each sample's per-dimension mean over its rows, then its per-dimension std."""
+    if not sequences:
+        raise ValueError("no sequences")
+    return np.array([np.concatenate([s.mean(0), s.std(0)]) for s in sequences], dtype=np.float64)
+
+
+def univariate_scores(x: np.ndarray, labels: np.ndarray, task_type: str) -> np.ndarray:
+    """Per column of ``x``: |AUC - 0.5| against the binary label, or |Pearson r| averaged over the
+    targets (regression). Direction-free: a dimension that falls with the label counts like one that rises."""
+    from sklearn.feature_selection import r_regression
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.asarray(labels, dtype=float).reshape(len(x), -1)
+    if task_type == "binary":
+        y = labels[:, 0]
+        return np.array([abs(roc_auc_score(y, x[:, j]) - 0.5) for j in range(x.shape[1])])
+    varies = x.std(0) > 0  # a constant column has no correlation: 0
+    scores = np.zeros(x.shape[1])
+    if varies.any():
+        scores[varies] = np.mean([np.abs(r_regression(x[:, varies], labels[:, t]))
+                                  for t in range(labels.shape[1])], axis=0)
+    return scores
+
+
+def mutual_info_scores(stats: np.ndarray, labels: np.ndarray, task_type: str, seed: int) -> np.ndarray:
+    """Per dimension: mutual information (scikit-learn's k-NN estimator, seeded) of its window mean
+    plus that of its window std with the label; averaged over targets for regression."""
+    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+
+    labels = np.asarray(labels, dtype=float).reshape(len(stats), -1)
+    if task_type == "binary":
+        mi = mutual_info_classif(stats, labels[:, 0].astype(int), random_state=seed)
+    else:
+        mi = np.mean([mutual_info_regression(stats, labels[:, t], random_state=seed)
+                      for t in range(labels.shape[1])], axis=0)
+    dim = stats.shape[1] // 2
+    return mi[:dim] + mi[dim:]
+
+
+def l1_linear_scores(stats: np.ndarray, labels: np.ndarray, task_type: str, seed: int) -> np.ndarray:
+    """Per dimension: |coefficient| of its window mean plus that of its window std in an L1-regularised
+    linear model on the standardised statistics (logistic regression for binary labels, Lasso per target
+    averaged for regression), with the regularisation strength chosen by 5-fold cross-validation.
+    Dimensions the model drops score 0 (ties: the lower index ranks first)."""
+    from sklearn.linear_model import LassoCV, LogisticRegressionCV
+    from sklearn.preprocessing import StandardScaler
+
+    x = StandardScaler().fit_transform(stats)
+    labels = np.asarray(labels, dtype=float).reshape(len(stats), -1)
+    if task_type == "binary":
+        model = LogisticRegressionCV(Cs=10, l1_ratios=(1.0,), solver="liblinear", cv=5, scoring="roc_auc",
+                                     max_iter=1000, random_state=seed, use_legacy_attributes=False)
+        coef = np.abs(model.fit(x, labels[:, 0].astype(int)).coef_).reshape(-1)
+    else:
+        coef = np.mean([np.abs(LassoCV(cv=5, random_state=seed, max_iter=5000).fit(x, labels[:, t]).coef_)
+                        for t in range(labels.shape[1])], axis=0)
+    dim = stats.shape[1] // 2
+    return coef[:dim] + coef[dim:]
+
+
+def statistical_scores(method: str, sequences: list[np.ndarray], labels: np.ndarray, task_type: str,
+                       seed: int = 0) -> np.ndarray:
+    """Per-dimension scores of a statistical ranking (``STATISTICAL_METHODS``) from training samples."""
+    if method not in STATISTICAL_METHODS:
+        raise ValueError(f"unknown statistical method '{method}': use one of {list(STATISTICAL_METHODS)}")
+    stats = window_statistics(sequences)
+    dim = stats.shape[1] // 2
+    if method == "mean_score":
+        return univariate_scores(stats[:, :dim], labels, task_type)
+    if method == "std_score":
+        return univariate_scores(stats[:, dim:], labels, task_type)
+    if method == "mutual_info":
+        return mutual_info_scores(stats, labels, task_type, seed)
+    return l1_linear_scores(stats, labels, task_type, seed)
+
+
+def input_scale(sequences: list[np.ndarray], limit: float = SCALE_RATIO_LIMIT) -> dict:
+    """The spread of the per-dimension std over all rows of the inputs a decoder sees, and a warning
+    when the largest std is more than ``limit`` times the smallest non-zero one: IG multiplies the
+    gradient by the input, so it favours large-scale dimensions whatever they carry. Normalised
+    inputs (``normalise: true``) have unit std and never warn."""
+    # merged per sequence (Chan et al.): exact, without a float64 copy of every row (MuSe: ~10^5 x 1024)
+    n, mean, m2 = 0, 0.0, 0.0
+    for seq in sequences:
+        seq = np.asarray(seq, dtype=np.float64)
+        if not len(seq):
+            continue
+        n_b, mean_b = len(seq), seq.mean(0)
+        delta, total = mean_b - mean, n + n_b
+        mean = mean + delta * n_b / total
+        m2 = m2 + ((seq - mean_b) ** 2).sum(0) + delta ** 2 * n * n_b / total
+        n = total
+    std = np.sqrt(m2 / n)
+    nonzero = std[std > 1e-12]
+    lo, hi = (float(nonzero.min()), float(nonzero.max())) if len(nonzero) else (0.0, 0.0)
+    ratio = hi / lo if lo > 0 else 1.0
+    warning = ""
+    if ratio > limit:
+        warning = (f"the per-dimension std of the training rows spans {ratio:.0f}x ({lo:.3g} to {hi:.3g}) and the "
+                   f"inputs are not normalised: Integrated Gradients multiplies by the input, so large-scale "
+                   f"dimensions dominate the attribution whatever they carry; consider `normalise: true`")
+    return {"input_std_min": lo, "input_std_max": hi, "input_std_ratio": float(ratio), "scale_warning": warning}

@@ -154,14 +154,14 @@ def test_topk_sweep_outputs(run_dir):
     from subspace.evaluate import random_order, rank_order
 
     res = run_dir / "results/humor"
-    methods = ["ig", "random", "saliency", "input_x_gradient"]
+    methods = ["ig", "random", "saliency", "input_x_gradient", "mean_score", "std_score", "mutual_info", "l1_linear"]
     with h5py.File(res / "attribution/w2v.h5") as f:
         ig_mean, explained = f["mean"][()], f.attrs["model"]
     rankings = json.loads((res / "evaluation/rankings/w2v.json").read_text())
     assert rankings["model"] == explained and sorted(rankings["methods"]) == sorted(methods)
     assert rankings["methods"]["ig"]["order"] == rank_order(ig_mean).tolist()
     assert rankings["methods"]["random"]["order"] == random_order(24, 0).tolist()
-    for method in ("saliency", "input_x_gradient"):
+    for method in methods[2:]:
         scores = np.array(rankings["methods"][method]["scores"])
         assert scores.shape == (24,) and (scores >= 0).all() and scores.max() > 0
         assert rankings["methods"][method]["order"] == rank_order(scores).tolist()
@@ -177,6 +177,9 @@ def test_topk_sweep_outputs(run_dir):
     assert table.devel_mean.between(0, 1).all() and (table.n_seeds == 1).all()
     at = table.set_index(["method", "k"]).devel_mean
     assert at["ig", 6] > at["random", 6], table  # the planted dimensions beat chance
+    # paired bootstrap intervals of test score differences; none against itself for the random control
+    assert ((table.minus_full_low <= table.minus_full) & (table.minus_full <= table.minus_full_high)).all()
+    assert table[table.method == "random"].minus_random.isna().all() and table[table.method == "ig"].minus_random.notna().all()
     assert "| 6 (25%) |" in (res / "evaluation/topk/w2v.md").read_text()
     assert "<table" in (res / "evaluation/topk/w2v.html").read_text()
     assert (res / "figures/topk_w2v.png").stat().st_size > 10_000
@@ -217,7 +220,7 @@ def test_report_has_every_table_and_figure(run_dir, tmp_path):
     html = report.read_text()
     assert report.stat().st_size > 100_000
     for name in ("topk_w2v.png", "attribution_mean.png", "attribution_std.png", "full_vs_reduced.html",
-                 "planted_recovery.html", "selection_stability.html", "w2v.html"):
+                 "planted_recovery.html", "selection_stability.html", "w2v.html", "attribution_checks.html"):
         assert name in html, name
 
 

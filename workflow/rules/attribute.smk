@@ -6,7 +6,7 @@ rule attribute:
         embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
         models=lambda w: [f"{model_dir(w.task, w.feature, 'full', s)}/model.pt" for s in SEEDS],
         metrics=lambda w: seed_metrics(w.task, w.feature, "full"),
-        code=code("store", "decoder", "train", "attribute"),
+        code=code("store", "decoder", "train", "attribute", "evaluate"),
     output:
         f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
     params:

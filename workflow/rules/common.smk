@@ -125,6 +125,8 @@ def check_task_config():
             for name, f in DEMO[task]["features"].items():
                 if f["planted"] >= f["dim"]:
                     fail(f"demo.{task}.features.{name}: planted ({f['planted']}) must be < dim ({f['dim']})")
+                if f.get("shared", 0) > f["planted"]:
+                    fail(f"demo.{task}.features.{name}: shared ({f['shared']}) must be <= planted ({f['planted']})")
         else:
             for key in ("partition_file", label_key, "feature_dir"):
                 if key in t and not Path(t[key]).exists():
@@ -258,7 +260,8 @@ def planted_selections(task):
 
 EVAL = config.get("evaluation", {})
 EVAL_SEEDS = SEEDS[: EVAL.get("seeds", 1)]
-EVAL_METHODS = EVAL.get("methods", ["ig", "random", "saliency", "input_x_gradient"])
+EVAL_METHODS = EVAL.get("methods", ["ig", "random", "saliency", "input_x_gradient", "mean_score", "std_score",
+                                    "mutual_info", "l1_linear"])
 
 
 def eval_features(task):
@@ -286,6 +289,19 @@ def check_evaluation_config():
         fail(f"evaluation.seeds ({EVAL['seeds']}) is more than the {len(SEEDS)} seeds")
     if any(stability_features(t) for t in TASKS) and len(SEEDS) < 2:
         fail("evaluation.stability needs at least 2 seeds to compare")
+    for i, pair in enumerate(EVAL.get("cross_task", [])):
+        members = []
+        for member in pair:
+            task, _, feature = member.partition(":")
+            if task not in TASKS or feature not in features(task):
+                fail(f"evaluation.cross_task[{i}]: '{member}' is not task:feature of a configured task")
+            members.append((task, feature))
+        if members[0] == members[1]:
+            fail(f"evaluation.cross_task[{i}]: compares {pair[0]} with itself")
+        dims = [DEMO[t]["features"][f]["dim"] for t, f in members if f in DEMO.get(t, {}).get("features", {})]
+        if len(dims) == 2 and dims[0] != dims[1]:
+            fail(f"evaluation.cross_task[{i}]: {pair[0]} has {dims[0]} dimensions but {pair[1]} has {dims[1]}: "
+                 "pair features of the same encoder")
 
 
 check_evaluation_config()
@@ -308,6 +324,49 @@ def stability_inputs(task):
     return {f: f"{RESULTS}/{task}/evaluation/stability/{f}.json" for f in stability_features(task)}
 
 
+def cross_pairs(task=None):
+    """`evaluation.cross_task` as ((task, feature), (other task, other feature)), the pairs listed under
+    their first member's task (``task``) or all of them."""
+    pairs = [tuple(tuple(member.split(":", 1)) for member in pair) for pair in EVAL.get("cross_task", [])]
+    return [p for p in pairs if task is None or p[0][0] == task]
+
+
+def cross_name(feature, other, other_feature):
+    return f"cross_task_{feature}.{other}.{other_feature}"
+
+
+def cross_summary(task, feature, other, other_feature, threshold):
+    return f"{RESULTS}/{task}/evaluation/cross_task/{feature}/{other}.{other_feature}/{threshold}.json"
+
+
+def cross_task_spec(task, feature, other, other_feature):
+    """Both directions of a pair (each task on the other's sub-space) for every threshold."""
+    directions = []
+    for (t, f), (ot, of) in (((task, feature), (other, other_feature)), ((other, other_feature), (task, feature))):
+        for threshold in THRESHOLDS:
+            directions.append({"task": t, "feature": f, "task_type": task_cfg(t)["type"], "other": f"{ot}:{of}",
+                               "threshold": threshold, "own_selection": selection_path(t, f, threshold),
+                               "other_selection": selection_path(ot, of, threshold),
+                               "own_metrics": seed_metrics(t, f, threshold),
+                               "cross": cross_summary(t, f, ot, of, threshold)})
+    return {"directions": directions, "names": [f"{task}:{feature}", f"{other}:{other_feature}"],
+            "attributions": [f"{RESULTS}/{t}/attribution/{f}.h5" for t, f in ((task, feature), (other, other_feature))],
+            "thresholds": THRESHOLDS}
+
+
+def cross_task_inputs(wildcards):
+    spec = cross_task_spec(wildcards.task, wildcards.feature, wildcards.other, wildcards.other_feature)
+    out = list(spec["attributions"])
+    for d in spec["directions"]:
+        out += [d["own_selection"], d["other_selection"], d["cross"]] + d["own_metrics"]
+        out += [p.replace("metrics.json", "predictions.csv") for p in d["own_metrics"]]
+    return sorted(set(out))
+
+
+def attribution_files(task):
+    return {f: f"{RESULTS}/{task}/attribution/{f}.h5" for f in features(task)}
+
+
 def report_outputs(task):
     """The evaluation's outputs and the HTML renderings of every table, for `all` and the report."""
     out = [f"{RESULTS}/{task}/tables/full_vs_reduced.html"]
@@ -318,6 +377,11 @@ def report_outputs(task):
         out += topk_figures(task, feature)
     if stability_features(task):
         out += [f"{RESULTS}/{task}/tables/selection_stability.{ext}" for ext in ("csv", "md", "html")]
+    out += [f"{RESULTS}/{task}/tables/attribution_checks.{ext}" for ext in ("csv", "md", "html")]
+    for (_, feature), (other, other_feature) in cross_pairs(task):
+        name = cross_name(feature, other, other_feature)
+        out += [f"{RESULTS}/{task}/tables/{name}.{ext}" for ext in ("csv", "md", "html")]
+        out += [f"{RESULTS}/{task}/figures/{name}.{ext}" for ext in ("png", "pdf")]
     return out
 
 

@@ -1,5 +1,6 @@
-# Evaluation beyond the paper: a top-k sweep (IG vs a random control vs Saliency and
-# InputXGradient), the stability of the selection across seeds, and HTML tables for the report.
+# Evaluation beyond the paper: a top-k sweep (IG vs a random control vs Saliency, InputXGradient and
+# statistical rankings), the stability of the selection across seeds, cross-task sub-spaces, the
+# attribution input-scale check, and HTML tables for the report.
 #
 # Retraining is grouped: one job trains every k of one (feature, method, seed). A training on the
 # demo takes 1-2 s but a job ~6 s (Python, torch and the HDF5 store load each time), so one job per
@@ -8,6 +9,8 @@
 wildcard_constraints:
     method="|".join(EVAL_METHODS) or "none",
     folder=r"tables|evaluation/topk",
+    other="|".join(TASKS),
+    other_feature="[A-Za-z0-9_-]+",
 
 
 rule rank:
@@ -22,6 +25,7 @@ rule rank:
         methods=spec_json(EVAL_METHODS),
         random_seed=EVAL.get("random_seed", 0),
         batch_size=EVAL.get("batch_size", 128),
+        task_type=lambda w: task_cfg(w.task)["type"],
     log:
         f"{RESULTS}/logs/{{task}}/rank/{{feature}}.log",
     benchmark:
@@ -34,8 +38,8 @@ rule rank:
         runtime=60,
     shell:
         "python -m subspace rank --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
-        "--methods {params.methods:q} --random-seed {params.random_seed} --batch-size {params.batch_size} "
-        "--threads {threads} --out {output:q} 2> {log:q}"
+        "--methods {params.methods:q} --task-type {params.task_type} --random-seed {params.random_seed} "
+        "--batch-size {params.batch_size} --threads {threads} --out {output:q} 2> {log:q}"
 
 
 rule topk_train:
@@ -69,6 +73,7 @@ rule topk_table:
     input:
         records=lambda w: [p for files in topk_records(w.task, w.feature).values() for p in files],
         full=lambda w: seed_metrics(w.task, w.feature, "full"),
+        full_predictions=lambda w: [p.replace("metrics.json", "predictions.csv") for p in seed_metrics(w.task, w.feature, "full")],
         code=code("evaluate", "evaltables", "metrics", "select", "plot"),
     output:
         csv=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}.csv",
@@ -140,6 +145,83 @@ rule stability:
     shell:
         "python -m subspace stability --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
         "--md {output.md:q} 2> {log:q}"
+
+
+rule attribution_checks:
+    input:
+        lambda w: list(attribution_files(w.task).values()),
+        code=code("evaltables", "evaluate", "select", "store"),
+    output:
+        csv=f"{RESULTS}/{{task}}/tables/attribution_checks.csv",
+        md=f"{RESULTS}/{{task}}/tables/attribution_checks.md",
+    params:
+        spec=lambda w: spec_json(attribution_files(w.task)),
+    log:
+        f"{RESULTS}/logs/{{task}}/attribution_checks.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/attribution_checks.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "python -m subspace attribution-checks --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
+        "--md {output.md:q} 2> {log:q}"
+
+
+rule cross_train:
+    input:
+        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
+        selection=lambda w: selection_path(w.other, w.other_feature, w.threshold),
+        code=code("store", "decoder", "train", "metrics", "evaluate"),
+    output:
+        summary=f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.json",
+        models=directory(f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}"),
+    params:
+        spec=lambda w: spec_json(train_spec(w.task, w.feature)),
+        seeds=" ".join(map(str, SEEDS)),
+        random_seed=EVAL.get("random_seed", 0),
+    log:
+        f"{RESULTS}/logs/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.tsv"
+    threads: config.get("threads_per_job", 1)
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    shell:
+        "python -m subspace cross-train --embeddings {input.embeddings:q} --selection {input.selection:q} "
+        "--spec {params.spec:q} --seed {params.seeds} --random-seed {params.random_seed} "
+        "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} 2> {log:q}"
+
+
+rule cross_task:
+    input:
+        cross_task_inputs,
+        code=code("evaluate", "evaltables", "metrics", "select", "store", "plot"),
+    output:
+        csv=f"{RESULTS}/{{task}}/tables/cross_task_{{feature}}.{{other}}.{{other_feature}}.csv",
+        md=f"{RESULTS}/{{task}}/tables/cross_task_{{feature}}.{{other}}.{{other_feature}}.md",
+        png=report(f"{RESULTS}/{{task}}/figures/cross_task_{{feature}}.{{other}}.{{other_feature}}.png",
+                   caption="../report/cross_task.rst", category="{task}", subcategory="cross-task sub-spaces"),
+        pdf=f"{RESULTS}/{{task}}/figures/cross_task_{{feature}}.{{other}}.{{other_feature}}.pdf",
+    params:
+        spec=lambda w: spec_json(cross_task_spec(w.task, w.feature, w.other, w.other_feature)),
+    log:
+        f"{RESULTS}/logs/{{task}}/cross_task/{{feature}}.{{other}}.{{other_feature}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/cross_task/{{feature}}.{{other}}.{{other_feature}}.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "python -m subspace cross-task --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
+        "--figures {output.png:q} {output.pdf:q} 2> {log:q}"
 
 
 rule table_html:
