@@ -30,6 +30,7 @@ rule rank:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=60,
     shell:
@@ -57,6 +58,7 @@ rule topk_train:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=240,
     shell:
@@ -112,6 +114,7 @@ rule seed_attributions:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=480,
     shell:
