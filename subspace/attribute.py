@@ -26,6 +26,9 @@ class AttributionConfig:
     # "projection": integrate in the input projection's output space and map back through its weights
     # (exact, because the projection is linear without bias, and ~2x faster); "input": plain captum on x
     interpolate_in: str = "projection"
+    # "activated": the model's output after its final sigmoid, what the paper attributed (captum on the
+    # baseline's decoders); "logit": the score before it
+    output: str = "activated"
 
 
 def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor, target: int,
@@ -36,38 +39,44 @@ def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor,
     (sum of attributions minus (f(x) - f(0))).
     """
     model.eval()
-    options = dict(target=target, additional_forward_args=(lengths,), n_steps=cfg.n_steps, method=cfg.method,
-                   internal_batch_size=cfg.internal_batch_size)
-    if cfg.interpolate_in == "input":
-        ig = IntegratedGradients(model, multiply_by_inputs=True)
-        attr, delta = ig.attribute(x, baselines=torch.zeros_like(x), return_convergence_delta=True, **options)
-        return attr.detach().numpy(), delta.detach().numpy()
-    if cfg.interpolate_in != "projection":
-        raise ValueError(f"interpolate_in must be 'projection' or 'input', not '{cfg.interpolate_in}'")
-    # The path k/m * x maps to k/m * h with h = W x, so dF/dx_i along it is sum_j W_ji dG/dh_j:
-    # captum integrates the gradient w.r.t. h (multiply_by_inputs=False gives the step-weighted
-    # path average), and one matrix product carries it back to the input dimensions.
-    with torch.no_grad():
-        h = model.inp(x)
-    ig = IntegratedGradients(model.forward_projected, multiply_by_inputs=False)
-    path_grad_h = ig.attribute(h, baselines=torch.zeros_like(h), **options)
+    if cfg.output not in ("activated", "logit"):
+        raise ValueError(f"attribution output must be 'activated' or 'logit', not '{cfg.output}'")
+    activate = cfg.output == "activated"
+    options = dict(target=target, additional_forward_args=(lengths, activate), n_steps=cfg.n_steps,
+                   method=cfg.method, internal_batch_size=cfg.internal_batch_size)
+    # cuDNN's GRU has no backward in eval() mode (captum #564, #1159); the native kernels give the same values
+    with torch.backends.cudnn.flags(enabled=False):
+        if cfg.interpolate_in == "input":
+            ig = IntegratedGradients(model, multiply_by_inputs=True)
+            attr, delta = ig.attribute(x, baselines=torch.zeros_like(x), return_convergence_delta=True, **options)
+            return attr.detach().cpu().numpy(), delta.detach().cpu().numpy()
+        if cfg.interpolate_in != "projection":
+            raise ValueError(f"interpolate_in must be 'projection' or 'input', not '{cfg.interpolate_in}'")
+        # The path k/m * x maps to k/m * h with h = W x, so dF/dx_i along it is sum_j W_ji dG/dh_j:
+        # captum integrates the gradient w.r.t. h (multiply_by_inputs=False gives the step-weighted
+        # path average), and one matrix product carries it back to the input dimensions.
+        with torch.no_grad():
+            h = model.inp(x)
+        ig = IntegratedGradients(model.forward_projected, multiply_by_inputs=False)
+        path_grad_h = ig.attribute(h, baselines=torch.zeros_like(h), **options)
     with torch.no_grad():
         attr = x * (path_grad_h @ model.inp.weight)
-        gap = model(x, lengths)[:, target] - model(torch.zeros_like(x), lengths)[:, target]
+        gap = model(x, lengths, activate)[:, target] - model(torch.zeros_like(x), lengths, activate)[:, target]
         delta = attr.sum(dim=(1, 2)) - gap
-    return attr.numpy(), delta.numpy()
+    return attr.cpu().numpy(), delta.cpu().numpy()
 
 
-def padded_batches(sequences: list[np.ndarray], batch_size: int):
-    """Yield (start, x, lengths, valid) per batch: zero-padded inputs and the mask of real time steps."""
+def padded_batches(sequences: list[np.ndarray], batch_size: int, device="cpu"):
+    """Yield (start, x, lengths, valid) per batch: inputs zero-padded to the batch's longest sequence (on
+    ``device``) and the mask of real time steps."""
     for start in range(0, len(sequences), batch_size):
         x, lengths = pad_batch(sequences[start:start + batch_size])
         valid = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).numpy()
-        yield start, x, lengths, valid
+        yield start, x.to(device), lengths, valid
 
 
 def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: AttributionConfig,
-                        progress: bool = True) -> dict[str, np.ndarray]:
+                        progress: bool = True, device="cpu") -> dict[str, np.ndarray]:
     """Per-dimension mean and std of IG over all samples' valid time steps, per output.
 
     Outputs are attributed separately; ``mean``/``std`` average them over outputs (Mimic's rule).
@@ -81,13 +90,15 @@ def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: Attrib
     n_cells = 0
     deltas = np.zeros((len(sequences), n_targets))
     gaps = np.zeros((len(sequences), n_targets))
-    batches = padded_batches(sequences, cfg.batch_size)
+    model = model.to(device)
+    batches = padded_batches(sequences, cfg.batch_size, device)
     for start, x, lengths, valid in tqdm(batches, total=-(-len(sequences) // cfg.batch_size),
                                          desc="integrated gradients", unit="batch", disable=not progress,
                                          mininterval=5):
         end = start + len(lengths)
+        activate = cfg.output == "activated"
         with torch.no_grad():
-            gap = (model(x, lengths) - model(torch.zeros_like(x), lengths)).numpy()
+            gap = (model(x, lengths, activate) - model(torch.zeros_like(x), lengths, activate)).cpu().numpy()
         for k in range(n_targets):
             attr, delta = integrated_gradients(model, x, lengths, k, cfg)
             cells = attr[valid]  # (valid cells, dim)

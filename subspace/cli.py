@@ -58,8 +58,11 @@ def cmd_train(a):
     # seeds run one after the other in one process: the store is read and torch imported once
     for seed, out_dir in zip(a.seed, a.out_dir):
         cfg = train.TrainConfig(task_type=spec["task_type"], seed=seed, **spec["train"])
-        record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
-                           threads=a.threads)
+        try:
+            record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
+                               threads=a.threads)
+        except train.TrainingError as exc:
+            raise InputError(a.embeddings, f"seed {seed}: {exc}") from None
         log.info("seed %d: devel %s %.4f, %d parameters, %.2f s training", seed, record["metric"],
                  record["scores"]["devel"], record["parameters"], record["train_seconds"])
 
@@ -75,15 +78,15 @@ def cmd_attribute(a):
     emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
     cfg = attribute.AttributionConfig(**spec)
     train.set_determinism(0, a.threads)
-    log.info("IG over %d training samples with %s (devel %.4f), %d steps (%s)",
-             len(emb.sample_ids), best, max(scores), cfg.n_steps, cfg.method)
+    log.info("IG of the %s output over %d training samples with %s (devel %.4f), %d steps (%s)",
+             cfg.output, len(emb.sample_ids), best, max(scores), cfg.n_steps, cfg.method)
     start = time.perf_counter()
     stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg)
     rel = attribute.relative_completeness_error(stats)
     log.info("done in %.1f s; median relative completeness error %.2e", time.perf_counter() - start, rel)
     store.write_attributions(a.out, stats, emb.dim_names, {
         "model": str(best), "n_samples": len(emb.sample_ids), "n_steps": cfg.n_steps, "method": cfg.method,
-        "aggregate": cfg.aggregate, "median_relative_completeness_error": rel})
+        "aggregate": cfg.aggregate, "output": cfg.output, "median_relative_completeness_error": rel})
 
 
 def cmd_select(a):
@@ -435,7 +438,8 @@ def cmd_seed_attributions(a):
     for model_dir in a.model_dirs:
         same = (str(Path(model_dir)) == str(Path(best["attrs"]["model"]))
                 and int(best["attrs"]["n_steps"]) == cfg.n_steps and best["attrs"]["method"] == cfg.method
-                and best["attrs"]["aggregate"] == cfg.aggregate)
+                and best["attrs"]["aggregate"] == cfg.aggregate
+                and best["attrs"].get("output", "activated") == cfg.output)
         if same:  # the best seed was already attributed with these settings
             means.append(np.asarray(best["mean"]).tolist())
             reused = model_dir

@@ -25,7 +25,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from .errors import InputError
-from .store import Embeddings
+from .store import Embeddings, RowStats
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,10 @@ def read_humor(partition_file, label_dir, feature_dir, feature: str) -> Embeddin
     if not feature_root.is_dir():
         raise InputError(feature_root, "feature folder does not exist")
     check_dims = _DimCheck()
-    sequences, stamps, ids, parts, labels = [], [], [], [], []
-    n_empty = 0
-    for coach, partition in tqdm(sorted(partition_of.items()), desc=f"reading {feature}", unit="coach",
-                                 mininterval=5):
+    sequences, stamps, ids, parts, labels, empty = [], [], [], [], [], []
+    train_rows = RowStats()
+    # the partition file's order, as the baseline's parser: the same seed then draws the same batches
+    for coach, partition in tqdm(partition_of.items(), desc=f"reading {feature}", unit="coach", mininterval=5):
         label_files = sorted((label_dir / coach).glob("*.csv"))
         if not label_files:
             if partition == "test":
@@ -127,6 +127,8 @@ def read_humor(partition_file, label_dir, feature_dir, feature: str) -> Embeddin
             matrix = feature_matrix(feat_df, feature_file)
             seg = feat_df["segment_id"].to_numpy()
             ts = feat_df["timestamp"].to_numpy(dtype=np.int64)
+            if partition == "train":  # the baseline's scaler sees every row of the training videos
+                train_rows.add(matrix)
             if label_df.iloc[:, -1].isna().any() and partition != "test":
                 raise InputError(label_file, "missing label values")
             for row in label_df.itertuples(index=False):
@@ -136,15 +138,15 @@ def read_humor(partition_file, label_dir, feature_dir, feature: str) -> Embeddin
                     sequences.append(matrix[mask])
                     stamps.append(ts[mask])
                 else:  # the baseline imputes an empty window with one zero vector
-                    n_empty += 1
                     sequences.append(np.zeros((1, matrix.shape[1]), np.float32))
                     stamps.append(np.array([start], np.int64))
+                empty.append(not mask.any())
                 ids.append(f"{coach}/{video}/{row.segment_id}/{start}")
                 parts.append(partition)
                 labels.append([float(row[-1])])
-    if n_empty:
-        log.warning("%d labelled segments had no feature rows and became one zero vector", n_empty)
-    return _finish(sequences, stamps, ids, parts, labels, check_dims, feature_root, n_empty)
+    if any(empty):
+        log.warning("%d labelled segments had no feature rows and became one zero vector", sum(empty))
+    return _finish(sequences, stamps, ids, parts, labels, check_dims, feature_root, empty, train_rows)
 
 
 def read_mimic(partition_file, label_file, feature_dir, feature: str, targets: list[str]) -> Embeddings:
@@ -162,8 +164,8 @@ def read_mimic(partition_file, label_file, feature_dir, feature: str, targets: l
     label_of = dict(zip(label_df["filename"], label_df[label_cols].to_numpy(np.float32)))
     check_dims = _DimCheck()
     sequences, stamps, ids, parts, labels = [], [], [], [], []
-    for video, partition in tqdm(sorted(partition_of.items()), desc=f"reading {feature}", unit="video",
-                                 mininterval=5):
+    train_rows = RowStats()
+    for video, partition in tqdm(partition_of.items(), desc=f"reading {feature}", unit="video", mininterval=5):
         feature_file = feature_root / f"{video}.csv"
         if video not in label_of:
             if partition == "test":
@@ -177,6 +179,8 @@ def read_mimic(partition_file, label_file, feature_dir, feature: str, targets: l
         feat_df = read_csv(feature_file, ("timestamp",))
         check_dims(feat_df, feature_file)
         sequences.append(feature_matrix(feat_df, feature_file))
+        if partition == "train":
+            train_rows.add(sequences[-1])
         stamps.append(feat_df["timestamp"].to_numpy(dtype=np.int64))
         ids.append(video)
         parts.append(partition)
@@ -189,14 +193,15 @@ def read_mimic(partition_file, label_file, feature_dir, feature: str, targets: l
     if unknown:
         raise InputError(label_file, f"{len(unknown)} labelled videos are not in the partition file "
                                      f"(e.g. {unknown[:3]})")
-    return _finish(sequences, stamps, ids, parts, labels, check_dims, feature_root, 0)
+    return _finish(sequences, stamps, ids, parts, labels, check_dims, feature_root, [False] * len(ids), train_rows)
 
 
-def _finish(sequences, stamps, ids, parts, labels, check_dims, where, n_empty) -> Embeddings:
+def _finish(sequences, stamps, ids, parts, labels, check_dims, where, empty, train_rows) -> Embeddings:
     parts = np.asarray(parts, dtype=object)
     for partition in ("train", "devel"):
         if not (parts == partition).any():
             raise InputError(where, f"the {partition} partition has no samples")
     return Embeddings(sequences=sequences, timestamps=stamps, sample_ids=np.asarray(ids, dtype=object),
                       partitions=parts, labels=np.asarray(labels, np.float32),
-                      dim_names=check_dims.names, attrs={"empty_segments": n_empty})
+                      dim_names=check_dims.names, attrs={"empty_segments": int(sum(empty))},
+                      empty=np.asarray(empty, dtype=bool), train_rows=train_rows)

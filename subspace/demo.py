@@ -171,7 +171,9 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
             # annotators disagree: some labels are flipped, which caps the achievable AUC
             labels = np.where(rng.random(n_win) < spec.get("label_noise", 0.0), 1 - signal_labels, signal_labels)
             starts = np.arange(n_win) * HUMOR_WINDOW_MS
-            segment_ids = 1 + np.arange(n_win) // wins_per_seg
+            # numbered across the coach's videos, as in the real data: the baseline's parser matches a
+            # label's segment_id against every video of the coach at once
+            segment_ids = 1 + v * -(-n_win // wins_per_seg) + np.arange(n_win) // wins_per_seg
             write_csv(root / "label_segments" / coach / f"{video}.csv", pd.DataFrame({
                 "coach": coach, "segment_id": segment_ids, "timestamp_start": starts,
                 "timestamp_end": starts + HUMOR_WINDOW_MS, "humor": labels}))
@@ -199,10 +201,12 @@ def make_mimic(root, spec: dict, targets: list[str], seed: int) -> dict[str, lis
     root, rng = Path(root), np.random.default_rng(seed)
     videos = mimic_videos(spec)
     y = rng.beta(2.0, 2.0, size=(len(videos), len(targets))).astype(np.float32)
-    write_csv(root / "partition.csv", pd.DataFrame(videos, columns=["Id", "Partition"]))
+    # the real partition and label files hold the ids with literal quotes ("00042"; the baseline strips them
+    # for the feature file names and keeps them as strings)
+    write_csv(root / "partition.csv", pd.DataFrame([(f'"{v}"', p) for v, p in videos], columns=["Id", "Partition"]))
     noisy = y + spec.get("label_noise", 0.0) * rng.standard_normal(y.shape).astype(np.float32)
     label_df = pd.DataFrame(noisy, columns=targets)
-    label_df.insert(0, "filename", [v for v, _ in videos])
+    label_df.insert(0, "filename", [f'"{v}"' for v, _ in videos])
     write_csv(root / "labels.csv", label_df)
     planted = {}
     for name, fs in spec["features"].items():

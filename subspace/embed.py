@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from . import gpu, media
 from .errors import InputError
-from .store import Embeddings, config_hash, read_embeddings, write_embeddings
+from .store import Embeddings, RowStats, config_hash, read_embeddings, write_embeddings
 
 log = logging.getLogger(__name__)
 
@@ -405,10 +405,12 @@ def extract_shard(spec: dict, encoder: dict, feature: str, shard: int, n_shards:
     by_video: dict[tuple, list] = {}
     for smp in samples:
         by_video.setdefault((smp.subject, smp.video), []).append(smp)
-    seqs, stamps, ids, parts, labels = [], [], [], [], []
-    n_empty, dim = 0, None
+    seqs, stamps, ids, parts, labels, empty = [], [], [], [], [], []
+    train_rows, dim = RowStats(), None
     for s, v, t, ends, x, d in video_rows(spec, encoder, videos, threads, transcript_root):
         dim = d
+        if any(smp.partition == "train" for smp in by_video.get((s, v), [])):
+            train_rows.add(x)  # the baseline's scaler sees every row of the training videos
         for smp in by_video.get((s, v), []):
             if smp.start is None:
                 mask = np.ones(len(t), bool)
@@ -420,19 +422,20 @@ def extract_shard(spec: dict, encoder: dict, feature: str, shard: int, n_shards:
                 seqs.append(x[mask].astype(np.float32))
                 stamps.append(np.asarray(t)[mask].astype(np.int64))
             else:  # as the baseline: an empty window is one zero vector
-                n_empty += 1
                 seqs.append(np.zeros((1, d), np.float32))
                 stamps.append(np.array([smp.start or 0], np.int64))
+            empty.append(not mask.any())
             ids.append(smp.sample_id)
             parts.append(smp.partition)
             labels.append(smp.label)
     if dim is None:
         raise InputError(f"shard {shard}", f"shard {shard} of {n_shards} has no videos (more shards than videos?)")
-    if n_empty:
-        log.warning("%d samples had no rows and became one zero vector", n_empty)
+    if any(empty):
+        log.warning("%d samples had no rows and became one zero vector", sum(empty))
     return Embeddings(seqs, stamps, np.asarray(ids, dtype=object), np.asarray(parts, dtype=object),
                       np.asarray(labels, np.float32).reshape(len(ids), -1), dim_names(encoder, dim, feature),
-                      {"empty_segments": n_empty, "shard": shard, "n_shards": n_shards})
+                      {"empty_segments": int(sum(empty)), "shard": shard, "n_shards": n_shards},
+                      empty=np.asarray(empty, dtype=bool), train_rows=train_rows)
 
 
 def merge_shards(spec: dict, paths: list, attrs: dict) -> Embeddings:
@@ -458,8 +461,13 @@ def merge_shards(spec: dict, paths: list, attrs: dict) -> Embeddings:
         if not (partitions == partition).any():
             raise InputError(paths[0], f"the {partition} partition has no samples")
     out_attrs = dict(attrs, empty_segments=int(sum(e.attrs.get("empty_segments", 0) for e in parts)))
+    train_rows = RowStats()
+    for e in parts:
+        if e.train_rows is not None:
+            train_rows.merge(e.train_rows)
     return Embeddings([seqs[i] for i in perm], [stamps[i] for i in perm], ids[perm], partitions[perm],
-                      np.concatenate([e.labels for e in parts])[perm], names, out_attrs)
+                      np.concatenate([e.labels for e in parts])[perm], names, out_attrs,
+                      empty=np.concatenate([e.empty for e in parts])[perm], train_rows=train_rows)
 
 
 def write_shard(out, emb: Embeddings, attrs: dict) -> None:

@@ -321,7 +321,7 @@ def make_demo_audio(partition_file, label_file, audio_dir, targets: list[str], s
         raise ValueError(f"the demo audio encodes at most {len(TONES_HZ)} targets")
     partition_of = read_partition(Path(partition_file))
     label_df = read_csv(Path(label_file), ("filename", *targets), dtype={"filename": str})
-    label_of = dict(zip(label_df["filename"].astype(str), label_df[list(targets)].to_numpy(np.float64)))
+    label_of = dict(zip(label_df["filename"].astype(str).str.strip('"'), label_df[list(targets)].to_numpy(np.float64)))
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * sampling_rate)) / sampling_rate
     for video in sorted(partition_of):

@@ -48,9 +48,9 @@ def list_videos(spec: dict) -> list[tuple[str, str]]:
     """(subject, video) pairs in the stores' order, read from the partition and label layout only."""
     partition_of = data.read_partition(Path(spec["partition_file"]))
     if spec["layout"] == "mimic":
-        return [(v, v) for v in sorted(partition_of)]
+        return [(v, v) for v in partition_of]
     out = []
-    for coach, partition in sorted(partition_of.items()):
+    for coach, partition in partition_of.items():  # the partition file's order, as the CSV readers
         files = sorted((Path(spec["label_dir"]) / coach).glob("*.csv"))
         if not files and partition != "test":
             raise InputError(Path(spec["label_dir"]) / coach, f"no label CSVs for {partition} coach '{coach}'")
@@ -88,7 +88,7 @@ def list_samples(spec: dict) -> list[Sample]:
     if len(cols) != len(targets):
         raise InputError(label_file, f"expected {len(targets)} label columns after 'filename', found {cols}")
     label_of = dict(zip(df["filename"].astype(str).str.strip('"'), df[cols].to_numpy(np.float32)))
-    for video, partition in sorted(partition_of.items()):
+    for video, partition in partition_of.items():
         if video in label_of:
             label = tuple(float(x) for x in label_of[video])
         elif partition == "test":

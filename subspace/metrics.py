@@ -6,14 +6,21 @@ from sklearn.metrics import roc_auc_score
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    return float(roc_auc_score(np.asarray(labels).ravel(), np.asarray(scores).ravel()))
+    """NaN where it is undefined: labels of one class only."""
+    labels = np.asarray(labels).ravel()
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    return float(roc_auc_score(labels, np.asarray(scores).ravel()))
 
 
 def mean_pearson(labels: np.ndarray, preds: np.ndarray) -> float:
+    """NaN where it is undefined: a constant target."""
     labels, preds = np.atleast_2d(labels), np.atleast_2d(preds)
     rs = []
     for k in range(labels.shape[1]):
-        if np.std(preds[:, k]) == 0 or np.std(labels[:, k]) == 0:
+        if np.std(labels[:, k]) == 0:
+            rs.append(float("nan"))
+        elif np.std(preds[:, k]) == 0:
             rs.append(0.0)  # a constant prediction carries no correlation
         else:
             rs.append(float(np.corrcoef(labels[:, k], preds[:, k])[0, 1]))

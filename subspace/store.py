@@ -9,12 +9,17 @@ Layout (all arrays row-aligned; sample ``i`` owns rows ``offsets[i]:offsets[i+1]
     /partition   (n_samples,)       str       train / devel / test
     /labels      (n_samples, n_targets) float32 (NaN where a partition has no labels)
     /dim_names   (dim,)             str
-    attrs: task, feature, encoder, dim, targets (JSON list), config_hash, source
+    /empty       (n_samples,)       bool      the sample's window had no rows: its one row is an imputed zero
+    /train_row_mean, /train_row_std (dim,) float64   per-dimension mean and std (ddof 0) of every feature row of
+                                              the training videos, inside labelled windows or not: the
+                                              baseline's StandardScaler (used when a feature is normalised)
+    attrs: task, feature, encoder, dim, targets (JSON list), config_hash, source, train_row_count
 
 Concatenating instead of one group per sample keeps reading 18,000 videos a single I/O call.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,6 +36,43 @@ STR = h5py.string_dtype()
 
 
 @dataclass
+class RowStats:
+    """Streaming per-dimension mean and variance (float64; Chan et al.'s pairwise update), so the scaler of
+    millions of rows is exact without holding them: ``add`` a matrix of rows, ``merge`` another RowStats."""
+
+    count: int = 0
+    mean: np.ndarray | None = None
+    m2: np.ndarray | None = None
+
+    def add(self, rows: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.float64)
+        if len(rows):
+            self.merge(RowStats(len(rows), rows.mean(0), ((rows - rows.mean(0)) ** 2).sum(0)))
+
+    def merge(self, other: "RowStats") -> None:
+        if not other.count:
+            return
+        if not self.count:
+            self.count, self.mean, self.m2 = other.count, other.mean.copy(), other.m2.copy()
+            return
+        n = self.count + other.count
+        delta = other.mean - self.mean
+        self.mean = self.mean + delta * other.count / n
+        self.m2 = self.m2 + other.m2 + delta ** 2 * self.count * other.count / n
+        self.count = n
+
+    @property
+    def std(self) -> np.ndarray:
+        """Population std (ddof 0) as sklearn's StandardScaler; a constant dimension gets 1 (left unscaled)."""
+        std = np.sqrt(self.m2 / self.count)
+        return np.where(std > 0, std, 1.0)
+
+    def select(self, dims) -> "RowStats":
+        dims = np.asarray(dims, dtype=int)
+        return RowStats(self.count, self.mean[dims], self.m2[dims])
+
+
+@dataclass
 class Embeddings:
     """A feature's sequences in memory; ``sequences[i]`` is a (time x dim) float32 array."""
 
@@ -41,10 +83,19 @@ class Embeddings:
     labels: np.ndarray
     dim_names: list[str]
     attrs: dict = field(default_factory=dict)
+    empty: np.ndarray | None = None      # per sample: an imputed zero row (its window had no rows)
+    train_rows: RowStats | None = None   # every training video's rows, for the baseline's scaler
+
+    def __post_init__(self):
+        if self.empty is None:
+            self.empty = np.zeros(len(self.sequences), dtype=bool)
 
     @property
     def dim(self) -> int:
         return len(self.dim_names)
+
+    def replace_sequences(self, sequences: list[np.ndarray]) -> "Embeddings":
+        return dataclasses.replace(self, sequences=sequences)
 
     def subset(self, partition: str) -> "Embeddings":
         idx = np.flatnonzero(self.partitions == partition)
@@ -56,6 +107,8 @@ class Embeddings:
             labels=self.labels[idx],
             dim_names=self.dim_names,
             attrs=self.attrs,
+            empty=self.empty[idx],
+            train_rows=self.train_rows,
         )
 
     def select_dims(self, dims) -> "Embeddings":
@@ -68,6 +121,8 @@ class Embeddings:
             labels=self.labels,
             dim_names=[self.dim_names[i] for i in dims],
             attrs=self.attrs,
+            empty=self.empty,
+            train_rows=None if self.train_rows is None else self.train_rows.select(dims),
         )
 
 
@@ -90,7 +145,12 @@ def write_embeddings(path: str | os.PathLike, emb: Embeddings) -> None:
         f.create_dataset("partition", data=np.asarray(emb.partitions, dtype=object), dtype=STR)
         f.create_dataset("labels", data=np.asarray(emb.labels, dtype=np.float32))
         f.create_dataset("dim_names", data=np.asarray(emb.dim_names, dtype=object), dtype=STR)
+        f.create_dataset("empty", data=np.asarray(emb.empty, dtype=bool))
         attrs = dict(emb.attrs)
+        if emb.train_rows is not None and emb.train_rows.count:
+            f.create_dataset("train_row_mean", data=emb.train_rows.mean)
+            f.create_dataset("train_row_std", data=np.sqrt(emb.train_rows.m2 / emb.train_rows.count))
+            attrs["train_row_count"] = int(emb.train_rows.count)
         attrs["dim"] = len(emb.dim_names)
         for key, value in attrs.items():
             f.attrs[key] = json.dumps(value) if isinstance(value, (list, dict)) else value
@@ -114,13 +174,18 @@ def read_embeddings(path: str | os.PathLike) -> Embeddings:
             labels = f["labels"][()]
             dim_names = list(f["dim_names"].asstr()[()])
             attrs = {k: _decode_attr(v) for k, v in f.attrs.items()}
+            empty = f["empty"][()] if "empty" in f else None
+            train_rows = None
+            if "train_row_mean" in f:
+                count = int(attrs.get("train_row_count", 1))
+                train_rows = RowStats(count, f["train_row_mean"][()], f["train_row_std"][()] ** 2 * count)
     except OSError as exc:  # h5py reports truncated/corrupt files as OSError
         raise InputError(path, f"cannot read HDF5 file (corrupt or truncated?): {exc}") from exc
     if offsets[-1] != len(features) or len(offsets) != len(sample_ids) + 1:
         raise InputError(path, "offsets do not match the stored features (truncated file?)")
     sequences = [features[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
     stamps = [timestamps[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
-    return Embeddings(sequences, stamps, sample_ids, partitions, labels, dim_names, attrs)
+    return Embeddings(sequences, stamps, sample_ids, partitions, labels, dim_names, attrs, empty, train_rows)
 
 
 def _decode_attr(value):

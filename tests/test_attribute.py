@@ -78,15 +78,33 @@ def test_batching_does_not_change_attributions():
     np.testing.assert_allclose(a["mean"], b["mean"], rtol=1e-5)
 
 
+@pytest.mark.parametrize("output", ["activated", "logit"])
 @pytest.mark.parametrize("method", ["riemann_right", "gausslegendre"])
-def test_projection_space_ig_equals_plain_captum(method):
+def test_projection_space_ig_equals_plain_captum(method, output):
     model = tiny_model(n_targets=3, bidirectional=True)
     rng = np.random.default_rng(5)
     seqs = [rng.standard_normal((t, 5)).astype(np.float32) for t in (4, 2, 6, 1)]
     x, lengths = pad_batch(seqs)
     for target in range(3):
-        fast = integrated_gradients(model, x, lengths, target, AttributionConfig(n_steps=30, method=method))
+        fast = integrated_gradients(model, x, lengths, target,
+                                    AttributionConfig(n_steps=30, method=method, output=output))
         plain = integrated_gradients(model, x, lengths, target,
-                                     AttributionConfig(n_steps=30, method=method, interpolate_in="input"))
+                                     AttributionConfig(n_steps=30, method=method, interpolate_in="input",
+                                                       output=output))
         np.testing.assert_allclose(fast[0], plain[0], rtol=1e-5, atol=1e-7)
         np.testing.assert_allclose(fast[1], plain[1], rtol=1e-4, atol=1e-6)
+
+
+def test_ig_explains_the_activated_output_by_default():
+    """Completeness: the attributions add up to sigmoid(f(x)) - sigmoid(f(0)), not to the logit gap."""
+    model = tiny_model(n_targets=3)
+    rng = np.random.default_rng(6)
+    seqs = [rng.standard_normal((t, 5)).astype(np.float32) for t in (3, 4)]
+    x, lengths = pad_batch(seqs)
+    for output, activate in (("activated", True), ("logit", False)):
+        attr, delta = integrated_gradients(model, x, lengths, 1, AttributionConfig(n_steps=50, output=output))
+        with torch.no_grad():
+            gap = (model(x, lengths, activate) - model(torch.zeros_like(x), lengths, activate))[:, 1].numpy()
+        np.testing.assert_allclose(attr.sum(axis=(1, 2)), gap, rtol=1e-3, atol=1e-6)
+    with torch.no_grad():
+        assert model(x, lengths).min() >= 0 and model(x, lengths).max() <= 1

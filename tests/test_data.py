@@ -95,7 +95,7 @@ def test_nan_in_features_is_reported_with_its_row(humor_root):
 def test_feature_dimension_mismatch_between_files(humor_root):
     feat = humor_root / "feature_segments/w2v/train_coach00/train_coach00_v01.csv"
     pd.read_csv(feat).drop(columns="w2v_5").to_csv(feat, index=False)
-    with pytest.raises(InputError, match="train_coach00_v01.csv: feature dimension 5 differs from 6 in .*devel_coach00_v00.csv"):
+    with pytest.raises(InputError, match="train_coach00_v01.csv: feature dimension 5 differs from 6 in .*train_coach00_v00.csv"):
         read_humor(humor_root)
 
 

@@ -110,28 +110,20 @@ def store_spec(task):
     return t
 
 
+DECODER_KEYS = ("model_dim", "rnn_layers", "bidirectional", "rnn_dropout", "fc_dropout")
+TRAIN_KEYS = ("lr", "normalise", "early_stopping_patience", "reduce_lr_patience")
+
+
 def train_spec(task, feature):
-    hp = task_cfg(task)["features"][feature]
-    return {
-        "task_type": task_cfg(task)["type"],
-        "targets": task_cfg(task)["targets"],
-        "decoder": {
-            "model_dim": hp.get("model_dim", 64),
-            "rnn_layers": hp.get("rnn_layers", 2),
-            "bidirectional": hp.get("bidirectional", False),
-            "rnn_dropout": hp.get("rnn_dropout", 0.0),
-            "fc_dropout": hp.get("fc_dropout", 0.0),
-            "d_fc_out": config["training"].get("d_fc_out", 64),
-        },
-        "train": {
-            "lr": hp.get("lr", 0.001),
-            "normalise": hp.get("normalise", False),
-            "early_stopping_patience": hp.get("early_stopping_patience", 3),
-            "reduce_lr_patience": hp.get("reduce_lr_patience", 1),
-            "batch_size": config["training"].get("batch_size", 64),
-            "max_epochs": config["training"].get("max_epochs", 30),
-        },
-    }
+    """A feature's decoder and training settings; a key left out takes the baseline's default (the schema's,
+    equal to subspace.decoder.DecoderConfig's and subspace.train.TrainConfig's)."""
+    hp, training = task_cfg(task)["features"][feature], config.get("training", {})
+    decoder = {k: hp[k] for k in DECODER_KEYS if k in hp}
+    decoder.update({k: training[k] for k in ("d_fc_out", "activation") if k in training})
+    train = {k: hp[k] for k in TRAIN_KEYS if k in hp}
+    train.update({k: training[k] for k in ("batch_size", "max_epochs", "lr_factor", "min_lr") if k in training})
+    return {"task_type": task_cfg(task)["type"], "targets": task_cfg(task)["targets"], "decoder": decoder,
+            "train": train}
 
 
 def model_dir(task, feature, variant, seed):
