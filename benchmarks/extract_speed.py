@@ -229,7 +229,7 @@ def main() -> None:
         for kind in args.kinds:
             start = time.perf_counter()
             rows += globals()[f"bench_{kind}"](args, Path(tmp))
-            print(f"# {kind}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+            print(f"# {kind}: {time.perf_counter() - start:.0f} s: {rows[-1]}", file=sys.stderr, flush=True)
     print(f"\n{args.threads} threads, batch size {args.batch_size}, best of {args.repeats} after a warm-up\n")
     print("| kind | model | inputs | workflow s | plain sorted pass s | ratio (plain / workflow) | before this change s | "
           "workflow rate | max abs diff |")

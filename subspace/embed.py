@@ -109,12 +109,24 @@ LAST_HIDDEN_IS_LAST_LAYER = ("wav2vec2", "hubert", "wavlm", "data2vec-audio",
 
 def encode(model, layer, **inputs) -> torch.Tensor:
     """The hidden states of ``layer`` (see :func:`select_layer`) for one batch, asking the model only for what they
-    need: the last layer comes from ``last_hidden_state`` where that is the same tensor, without keeping every layer."""
+    need: the last layer comes from ``last_hidden_state`` where that is the same tensor, else from a hook on the last
+    encoder block, without keeping every layer."""
     cfg = model.config
     with torch.inference_mode():
         if (layer == -1 and cfg.model_type in LAST_HIDDEN_IS_LAST_LAYER and not getattr(cfg, "add_adapter", False)
                 and not getattr(cfg, "do_stable_layer_norm", False)):
             return model(**inputs).last_hidden_state
+        blocks = getattr(getattr(model, "encoder", None), "layers", None) or getattr(
+            getattr(model, "encoder", None), "layer", None)
+        if layer == -1 and isinstance(blocks, torch.nn.ModuleList) and len(blocks):
+            # hidden_states[-1] is the last block's output (before any final norm): take just that one
+            captured = []
+            hook = blocks[-1].register_forward_hook(lambda m, i, o: captured.append(o[0] if isinstance(o, tuple) else o))
+            try:
+                model(**inputs)
+            finally:
+                hook.remove()
+            return captured[-1]
         return select_layer(model(**inputs, output_hidden_states=True).hidden_states, layer)
 
 

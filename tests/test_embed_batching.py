@@ -156,7 +156,7 @@ def test_last_layer_comes_without_all_hidden_states_only_where_it_is_the_same_te
                                       with_kwargs=True)
         calls.clear()
         np.testing.assert_array_equal(embed.encode(w2v, -1, input_values=wave), every[-1])
-        assert calls == ([True] if stable else [None])
+        assert calls == [None]  # never every layer: last_hidden_state, or the last block's output (stable)
     # ViT's last_hidden_state has the final layer norm on it: layer -1 stays hidden_states[-1]
     vit = embed.load_model(models["vit"], "video", torch.device("cpu"))
     x = torch.randn(1, 3, 32, 32)
@@ -164,3 +164,4 @@ def test_last_layer_comes_without_all_hidden_states_only_where_it_is_the_same_te
         out = vit(pixel_values=x, output_hidden_states=True)
     assert not torch.allclose(out.last_hidden_state, out.hidden_states[-1])
     np.testing.assert_array_equal(embed.encode(vit, -1, pixel_values=x), out.hidden_states[-1])
+    np.testing.assert_array_equal(embed.encode(vit, 1, pixel_values=x), out.hidden_states[1])
