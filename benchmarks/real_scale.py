@@ -15,7 +15,7 @@ Assumptions (all options):
   log-normal with mean 12 rows (median 8.7, sigma 0.8: a long tail), clipped to [1, 360] (3 min); 1024-d;
   3 regression targets planted in 16 dimensions.
 - Decoders: the paper's wav2vec 2.0 decoder for both tasks (model_dim 128, 2 GRU layers, d_fc_out 64), batch
-  size 256, lr 1e-3. ``--mimic-decoder '{"model_dim": 256, "rnn_layers": 4, "bidirectional": true, "d_fc_out": 64}'``
+  size 256, the baseline's training defaults otherwise. ``--mimic-decoder '{"model_dim": 256, "rnn_layers": 4, "bidirectional": true, "d_fc_out": 64}'``
   measures the largest baseline setting (about 8x the GRU cost: too slow for a short run on 2 shared cores).
 - The grid: per task ``--features`` features (all assumed 1024-d: an upper bound, BERT/ViT are 768-d),
   ``--seeds`` seeds x (full + ``--thresholds`` reduced decoders), one attribution and one selection per threshold
@@ -134,7 +134,7 @@ def run_task(task: str, args, work: Path, env: dict, startup_s: float) -> list[d
     decoder = json.loads(args.mimic_decoder) if task == "mimic" and args.mimic_decoder else DECODERS[task]
     spec = json.dumps({"task_type": "binary" if task == "humor" else "regression", "decoder": decoder,
                        "targets": targets,
-                       "train": {"batch_size": 256, "max_epochs": args.epochs, "lr": 0.001,
+                       "train": {"batch_size": 256, "max_epochs": args.epochs,
                                  "early_stopping_patience": args.epochs + 1, "reduce_lr_patience": args.epochs + 1}})
     threads = str(args.threads)
     full = work / task / "full"
