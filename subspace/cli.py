@@ -193,8 +193,9 @@ def _shard_videos(spec, shard, n_shards):
 
 
 def cmd_translate(a):
-    from . import embed
+    from . import embed, gpu
     spec = json.loads(a.spec)
+    gpu.claim_gpu(spec["encoder"].get("device", "auto"))  # this job's own GPU on a multi-GPU box
     videos = _shard_videos(spec, a.shard, a.n_shards)
     n = embed.translate_videos(spec, spec["encoder"], videos, a.out, a.threads)
     Path(a.out, "DONE").write_text(f"{len(videos)} transcripts, {n} sentences\n")
@@ -202,8 +203,10 @@ def cmd_translate(a):
 
 
 def cmd_extract(a):
-    from . import embed
+    from . import embed, gpu
     spec = json.loads(a.spec)
+    if spec["encoder"]["kind"] != "fau":  # this job's own GPU on a multi-GPU box
+        gpu.claim_gpu(spec["encoder"].get("device", "auto"))
     start = time.perf_counter()
     emb = embed.extract_shard(spec, spec["encoder"], a.feature, a.shard, a.n_shards, a.threads,
                               transcript_root=a.transcripts)

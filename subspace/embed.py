@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from . import media
+from . import gpu, media
 from .errors import InputError, config_error
 from .store import Embeddings, RowStats, config_hash, read_embeddings, write_embeddings
 
@@ -48,10 +48,10 @@ EXPECTED = {"audio": ("wav2vec2", "hubert", "wavlm", "data2vec-audio"),
 
 # ---------------------------------------------------------------------------------- loading
 def device_for(encoder: dict) -> torch.device:
-    want = encoder.get("device", "auto")
-    if want == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(want)
+    try:
+        return gpu.resolve_device(encoder.get("device", "auto"))
+    except ValueError as exc:
+        raise config_error(f"encoders.{encoder.get('name', '<encoder>')}.device", str(exc)) from None
 
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
@@ -158,6 +158,43 @@ def select_layer(hidden_states, layer, encoder_name: str = "<encoder>") -> torch
                                                              f"{len(hidden_states) - 1} layers") from None
 
 
+# Model types whose ``last_hidden_state`` is ``hidden_states[-1]``: nothing comes after the last layer's entry, so
+# layer -1 needs no ``output_hidden_states``. Not where a final norm or adapter follows the last layer: ViT & co.,
+# and (with transformers 5) the stable-layer-norm audio models (wav2vec 2.0 large, HuBERT large), whose
+# hidden_states[-1] is the last layer's output before the encoder's final layer norm.
+LAST_HIDDEN_IS_LAST_LAYER = ("wav2vec2", "hubert", "wavlm", "data2vec-audio",
+                             "bert", "electra", "roberta", "xlm-roberta", "distilbert", "deberta", "deberta-v2")
+
+
+def encode(model, layer, **inputs) -> torch.Tensor:
+    """The hidden states of ``layer`` (see :func:`select_layer`) for one batch, asking the model only for what they
+    need: the last layer comes from ``last_hidden_state`` where that is the same tensor, else from a hook on the last
+    encoder block, without keeping every layer."""
+    cfg = model.config
+    with torch.inference_mode():
+        if (layer == -1 and cfg.model_type in LAST_HIDDEN_IS_LAST_LAYER and not getattr(cfg, "add_adapter", False)
+                and not getattr(cfg, "do_stable_layer_norm", False)):
+            return model(**inputs).last_hidden_state
+        blocks = getattr(getattr(model, "encoder", None), "layers", None) or getattr(
+            getattr(model, "encoder", None), "layer", None)
+        if layer == -1 and isinstance(blocks, torch.nn.ModuleList) and len(blocks):
+            # hidden_states[-1] is the last block's output (before any final norm): take just that one
+            captured = []
+            hook = blocks[-1].register_forward_hook(lambda m, i, o: captured.append(o[0] if isinstance(o, tuple) else o))
+            try:
+                model(**inputs)
+            finally:
+                hook.remove()
+            return captured[-1]
+        return select_layer(model(**inputs, output_hidden_states=True).hidden_states, layer)
+
+
+def longest_first(lengths) -> np.ndarray:
+    """Input positions ordered by length, longest first (ties in input order), so that each batch pads to a similar
+    length; the caller writes each batch's results back to these positions, restoring the input order."""
+    return np.argsort(-np.asarray(lengths, np.int64), kind="stable")
+
+
 def _set_determinism(threads: int) -> None:
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True, warn_only=True)
@@ -184,34 +221,60 @@ class AudioEncoder:
         self.chunk = chunk_ms * self.sr // 1000
         self.dim = cfg.hidden_size
 
-    def frames(self, wav: np.ndarray, batch_size: int):
-        """All chunks of one signal -> (frame times ms, frame rows), chunk by chunk, batched."""
-        starts = list(range(0, len(wav), self.chunk))
-        times, rows = [], []
-        for b in range(0, len(starts), batch_size):
-            chunks = [wav[s:s + self.chunk] for s in starts[b:b + batch_size]]
-            inputs = self.fe(chunks, sampling_rate=self.sr, padding=True, return_attention_mask=True,
+    def frames_many(self, wavs: list[np.ndarray], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Signals -> per signal (frame times ms, frame rows). The chunks of all signals are batched together, longest
+        first, so that batches are full and the short last chunks are padded only to each other's length."""
+        chunks = [(i, s, min(self.chunk, len(w) - s)) for i, w in enumerate(wavs) for s in range(0, len(w), self.chunk)]
+        n_frames = self.model._get_feat_extract_output_lengths(torch.tensor([n for *_, n in chunks], dtype=torch.long))
+        # a chunk shorter than the receptive field has no frame (and would fail the convolutions in a batch of its own)
+        keep = [k for k in range(len(chunks)) if int(n_frames[k]) > 0]
+        order = [keep[k] for k in longest_first([chunks[k][2] for k in keep])]
+        found: dict[int, tuple] = {}
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            pieces = [wavs[chunks[k][0]][chunks[k][1]:chunks[k][1] + self.chunk] for k in idx]
+            inputs = self.fe(pieces, sampling_rate=self.sr, padding=True, return_attention_mask=True,
                              return_tensors="pt")
-            lengths = self.model._get_feat_extract_output_lengths(torch.tensor([len(c) for c in chunks]))
-            with torch.inference_mode():
-                out = self.model(inputs["input_values"].to(self.device),
-                                 attention_mask=inputs["attention_mask"].to(self.device), output_hidden_states=True)
-            hidden = select_layer(out.hidden_states, self.enc.get("layer", -1), self.enc.get("name")).float().cpu().numpy()
-            for j, s in enumerate(starts[b:b + batch_size]):
-                n = int(lengths[j])
-                t = (s + np.arange(n) * self.hop) * 1000.0 / self.sr
-                times.append(t)
-                rows.append(hidden[j, :n])
-        if not times:
-            return np.zeros(0), np.zeros((0, self.dim), np.float32)
-        return np.concatenate(times), np.concatenate(rows)
+            hidden = encode(self.model, self.enc.get("layer", -1), input_values=inputs["input_values"].to(self.device),
+                            attention_mask=inputs["attention_mask"].to(self.device)).float().cpu().numpy()
+            for j, k in enumerate(idx):
+                n = int(n_frames[k])
+                found[k] = ((chunks[k][1] + np.arange(n) * self.hop) * 1000.0 / self.sr, hidden[j, :n])
+        per_signal: list[list] = [[] for _ in wavs]
+        for k in sorted(found):  # chunk order is time order within a signal
+            per_signal[chunks[k][0]].append(found[k])
+        return [(np.concatenate([t for t, _ in mine]), np.concatenate([x for _, x in mine])) if mine
+                else (np.zeros(0), np.zeros((0, self.dim), np.float32)) for mine in per_signal]
 
-    def embed_file(self, path, batch_size: int):
-        wav = media.read_wav(path, self.sr)
-        times, rows = self.frames(wav, batch_size)
+    def frames(self, wav: np.ndarray, batch_size: int):
+        """All chunks of one signal -> (frame times ms, frame rows)."""
+        return self.frames_many([wav], batch_size)[0]
+
+    def pool(self, path, wav: np.ndarray, times: np.ndarray, rows: np.ndarray):
         if len(times) == 0:
             raise InputError(path, f"audio is shorter than the model's receptive field ({len(wav)} samples)")
         return media.pool_windows(times, rows, self.pool_ms)
+
+    def embed_files(self, paths, batch_size: int, group_batches: int = 4):
+        """Files -> per file (window times ms, pooled rows), in order. Files are read and embedded in groups of about
+        ``group_batches`` batches of chunks (at least one file), so memory stays bounded on long shards."""
+        group, n_chunks = [], 0
+        for path in paths:
+            wav = media.read_wav(path, self.sr)
+            group.append((path, wav))
+            n_chunks += -(-len(wav) // self.chunk)
+            if n_chunks >= group_batches * batch_size:
+                yield from self._embed_group(group, batch_size)
+                group, n_chunks = [], 0
+        if group:
+            yield from self._embed_group(group, batch_size)
+
+    def _embed_group(self, group, batch_size: int):
+        for (path, wav), (times, rows) in zip(group, self.frames_many([w for _, w in group], batch_size)):
+            yield self.pool(path, wav, times, rows)
+
+    def embed_file(self, path, batch_size: int):
+        return next(self.embed_files([path], batch_size))
 
 
 # --------------------------------------------------------------------------------------- text
@@ -226,20 +289,26 @@ class TextEncoder:
         self.dim = self.model.config.hidden_size
 
     def embed_texts(self, texts: list[str], batch_size: int) -> np.ndarray:
-        out = []
-        for b in range(0, len(texts), batch_size):
-            batch = self.tok(list(texts[b:b + batch_size]), padding=True, truncation=True,
-                             max_length=int(self.enc.get("max_length", 128)), return_tensors="pt")
+        """One row per text, in input order; batches of similar token counts (longest first)."""
+        texts = list(texts)
+        if not texts:  # (the tokenizer fails on an empty list)
+            return np.zeros((0, self.dim), np.float32)
+        max_length = int(self.enc.get("max_length", 128))
+        lengths = [len(ids) for ids in self.tok(texts, truncation=True, max_length=max_length)["input_ids"]]
+        order = longest_first(lengths)
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            batch = self.tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
+                             return_tensors="pt")
             batch = {k: v.to(self.device) for k, v in batch.items()}
-            with torch.inference_mode():
-                hs = self.model(**batch, output_hidden_states=True).hidden_states
-            h = select_layer(hs, self.enc.get("layer", -1), self.enc.get("name")).float()
+            h = encode(self.model, self.enc.get("layer", -1), **batch).float()
             if self.pooling == "cls":
-                out.append(h[:, 0].cpu().numpy())
+                out[idx] = h[:, 0].cpu().numpy()
             else:
                 m = batch["attention_mask"].unsqueeze(-1).float()
-                out.append(((h * m).sum(1) / m.sum(1).clamp(min=1)).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
+                out[idx] = ((h * m).sum(1) / m.sum(1).clamp(min=1)).cpu().numpy()
+        return out
 
 
 # -------------------------------------------------------------------------------------- video
@@ -269,9 +338,7 @@ class VideoEncoder:
         out = []
         for b in range(0, len(images), batch_size):
             x = torch.from_numpy(np.stack([self.preprocess(i) for i in images[b:b + batch_size]])).to(self.device)
-            with torch.inference_mode():
-                hs = self.model(pixel_values=x, output_hidden_states=True).hidden_states
-            h = select_layer(hs, self.enc.get("layer", -1), self.enc.get("name")).float()
+            h = encode(self.model, self.enc.get("layer", -1), pixel_values=x).float()
             out.append((h[:, 0] if self.pooling == "cls" else h[:, 1:].mean(1)).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
@@ -312,14 +379,22 @@ class Translator:
             raise InputError(encoder["model"], f"cannot load the FSMT tokenizer: {exc}") from None
 
     def translate(self, texts: list[str], batch_size: int) -> list[str]:
-        out = []
-        for b in range(0, len(texts), batch_size):
-            batch = self.tok(list(texts[b:b + batch_size]), padding=True, truncation=True,
-                             max_length=int(self.enc.get("max_length", 256)), return_tensors="pt").to(self.device)
+        """Translations in input order; batches of similar token counts (longest first)."""
+        texts = list(texts)
+        if not texts:  # (the tokenizer fails on an empty list)
+            return []
+        max_length = int(self.enc.get("max_length", 256))
+        order = longest_first([len(ids) for ids in self.tok(texts, truncation=True, max_length=max_length)["input_ids"]])
+        out = [""] * len(texts)
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            batch = self.tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
+                             return_tensors="pt").to(self.device)
             with torch.inference_mode():
                 ids = self.model.generate(**batch, num_beams=int(self.enc.get("num_beams", 1)), do_sample=False,
                                           max_new_tokens=int(self.enc.get("max_new_tokens", 128)))
-            out += [t.strip() for t in self.tok.batch_decode(ids, skip_special_tokens=True)]
+            for i, text in zip(idx, self.tok.batch_decode(ids, skip_special_tokens=True)):
+                out[i] = text.strip()
         return out
 
 
@@ -328,14 +403,17 @@ def translate_videos(spec: dict, encoder: dict, videos, out_root, threads: int =
     _set_determinism(threads)
     tr = Translator(encoder)
     cols = (spec.get("media") or {}).get("transcript_columns")
-    n = 0
-    for subject, video in tqdm(videos, desc="translate", mininterval=5):
+    transcripts = []
+    for subject, video in videos:
         path = media.media_path(spec, "transcript", subject, video)
-        if not path.exists() and spec["layout"] == "mimic":  # as in video_rows: a Mimic video may have no speech
-            sentences = pd.DataFrame({"start": [], "end": [], "text": []})
-        else:
-            sentences = media.read_transcript(path, cols)
-        sentences = sentences.assign(text=tr.translate(sentences["text"].tolist(), int(encoder.get("batch_size", 16))))
+        # as in video_rows: a Mimic video may have no speech; a Humor transcript must be there
+        transcripts.append(pd.DataFrame({"start": [], "end": [], "text": []})
+                           if not path.exists() and spec["layout"] == "mimic" else media.read_transcript(path, cols))
+    # the shard's sentences in one length-sorted pass (full batches across videos), then back to their videos
+    english = tr.translate([t for sentences in transcripts for t in sentences["text"]], int(encoder.get("batch_size", 16)))
+    n = 0
+    for (subject, video), sentences in zip(videos, transcripts):
+        sentences = sentences.assign(text=english[n:n + len(sentences)])
         media.write_transcript(Path(out_root) / subject / f"{video}.csv", sentences, cols)
         n += len(sentences)
     return n
@@ -349,20 +427,25 @@ def video_rows(spec: dict, encoder: dict, videos, threads: int = 1, transcript_r
     m = spec.get("media") or {}
     if kind == "audio":
         enc = AudioEncoder(encoder)
-        for s, v in tqdm(videos, desc="audio", mininterval=5):
-            t, x = enc.embed_file(media.media_path(spec, "audio", s, v), bs)
+        paths = (media.media_path(spec, "audio", s, v) for s, v in tqdm(videos, desc="audio", mininterval=5))
+        for (s, v), (t, x) in zip(videos, enc.embed_files(paths, bs)):
             yield s, v, t, None, x, enc.dim
     elif kind == "text":
         enc = TextEncoder(encoder)
         cols = m.get("transcript_columns")
-        for s, v in tqdm(videos, desc="text", mininterval=5):
+        transcripts = []
+        for s, v in videos:
             path = _media_file(spec, encoder, s, v, transcript_root)
             if not path.exists() and spec["layout"] == "mimic":
-                sent = pd.DataFrame({"start": [], "end": [], "text": []})
+                transcripts.append(pd.DataFrame({"start": [], "end": [], "text": []}))
             else:
-                sent = media.read_transcript(path, cols)
-            x = enc.embed_texts(sent["text"].tolist(), bs)
-            yield s, v, sent["start"].to_numpy(np.int64), sent["end"].to_numpy(np.int64), x, enc.dim
+                transcripts.append(media.read_transcript(path, cols))
+        # the shard's sentences in one length-sorted pass (full batches across videos), then back to their videos
+        x = enc.embed_texts([t for sent in transcripts for t in sent["text"]], bs)
+        n = 0
+        for (s, v), sent in zip(videos, transcripts):
+            yield s, v, sent["start"].to_numpy(np.int64), sent["end"].to_numpy(np.int64), x[n:n + len(sent)], enc.dim
+            n += len(sent)
     elif kind == "video":
         enc = VideoEncoder(encoder)
         for s, v in tqdm(videos, desc="video", mininterval=5):

@@ -91,8 +91,12 @@ def test_only_rules_that_declare_gpus_request_them(tmp_path):
     assert len(jobs) >= 20, "the dry run planned too few jobs"
     declared = declared_gpus()
     assert declared >= {"extract", "translate", "finetune"}
+    decoder_rules = {"train", "attribute", "rank", "topk_train", "seed_attributions"}  # training.gpu, default 0
+    assert declared >= decoder_rules
     for rule, res in jobs:
-        if rule in declared:  # the shipped config asks for one GPU (extraction.gpu, finetune.<task>.gpu)
+        if rule in decoder_rules:
+            assert gpu_of(res) == 0, f"decoder rule {rule} requests gpu={gpu_of(res)} (training.gpu is 0 by default)"
+        elif rule in declared:  # the shipped config asks for one GPU (extraction.gpu, finetune.<task>.gpu)
             assert gpu_of(res) == 1, f"GPU rule {rule} requests gpu={gpu_of(res)}"
         else:
             assert gpu_of(res) == 0, f"CPU rule {rule} requests gpu={gpu_of(res)}"
@@ -105,3 +109,12 @@ def test_a_gpu_request_reaches_the_job_and_only_that_job(tmp_path):
     assert {gpu_of(res) for rule, res in jobs if rule == "attribute"} == {1}
     others = {rule for rule, res in jobs if rule != "attribute" and rule not in declared_gpus() and gpu_of(res)}
     assert not others, f"CPU rules that would request GPUs: {others}"
+
+
+def test_training_gpu_puts_the_decoder_jobs_on_gpus(tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    config["training"]["gpu"] = 1
+    (tmp_path / "gpu.yaml").write_text(yaml.safe_dump(config))
+    jobs = job_resources(dry_run(tmp_path, "--configfile", str(tmp_path / "gpu.yaml")))
+    gpus = {rule: gpu_of(res) for rule, res in jobs}
+    assert gpus["train"] == gpus["attribute"] == 1 and gpus["store"] == 0

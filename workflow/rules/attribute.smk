@@ -20,6 +20,7 @@ rule attribute:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=240,
     shell:

@@ -34,6 +34,7 @@ rule rank:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=60,
     shell:
@@ -61,6 +62,7 @@ rule topk_train:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=240,
     shell:
@@ -117,6 +119,7 @@ rule seed_attributions:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=480,
     shell:

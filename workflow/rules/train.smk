@@ -25,6 +25,7 @@ rule train:
     conda:
         "../../envs/train.yaml"
     resources:
+        gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=lambda w: 60 * len(SEEDS),
     shell:
