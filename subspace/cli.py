@@ -17,6 +17,17 @@ from .errors import InputError
 log = logging.getLogger("subspace")
 
 
+def decoder_device(a):
+    """The device of a decoder job (``--device``): its own GPU of the box where it may use one, else the CPU."""
+    from . import gpu
+    from .errors import config_error
+    gpu.claim_gpu(a.device)  # before torch touches CUDA
+    try:
+        return gpu.resolve_device(a.device)
+    except ValueError as exc:
+        raise config_error("training.device", str(exc)) from None
+
+
 def cmd_demo(a):
     from . import demo
     spec = json.loads(a.spec)
@@ -48,6 +59,7 @@ def cmd_store(a):
 
 
 def cmd_train(a):
+    device = decoder_device(a)
     from . import store, train
     from .atomic import read_json
     spec = json.loads(a.spec)
@@ -63,7 +75,7 @@ def cmd_train(a):
         cfg = train.TrainConfig(task_type=spec["task_type"], seed=seed, **spec["train"])
         try:
             record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
-                               threads=a.threads)
+                               threads=a.threads, device=device)
         except train.TrainingError as exc:
             raise InputError(a.embeddings, f"seed {seed}: {exc}") from None
         log.info("seed %d: devel %s %.4f, %d parameters, %.2f s training", seed, record["metric"],
@@ -87,7 +99,7 @@ def cmd_attribute(a):
     log.info("IG of the %s output over %d training samples with %s (devel %.4f), %d steps (%s)",
              cfg.output, len(emb.sample_ids), best, max(scores), cfg.n_steps, cfg.method)
     start = time.perf_counter()
-    stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg)
+    stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg, device=decoder_device(a))
     rel = attribute.relative_completeness_error(stats)
     log.info("done in %.1f s; median relative completeness error %.2e", time.perf_counter() - start, rel)
     store.write_attributions(a.out, stats, emb.dim_names, {
@@ -256,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--selection")
     s.add_argument("--out-dir", nargs="+", required=True, help="one per seed")
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("attribute", help="Integrated Gradients over the training partition")
@@ -264,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--spec", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
     s.set_defaults(func=cmd_attribute)
 
     s = sub.add_parser("select", help="keep dimensions above a threshold")
@@ -387,10 +401,11 @@ def cmd_rank(a):
         emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
         if emb.dim != len(ig["mean"]):
             raise InputError(a.embeddings, f"{emb.dim} dimensions, but {a.attributions} has {len(ig['mean'])}")
+        device = decoder_device(a)
         train.set_determinism(0, a.threads)
         for method in gradient:
             start = time.perf_counter()
-            stats = evaluate.gradient_attributions(ckpt["model"], emb.sequences, method, a.batch_size)
+            stats = evaluate.gradient_attributions(ckpt["model"], emb.sequences, method, a.batch_size, device)
             rankings[method] = evaluate.ranking_record(method, scores=stats["mean"])
             rankings[method]["mean_per_target"] = stats["mean_per_target"].tolist()
             log.info("%s over %d training samples in %.1f s", method, len(emb.sample_ids),
@@ -411,6 +426,7 @@ def cmd_rank(a):
 
 
 def cmd_topk_train(a):
+    device = decoder_device(a)
     from . import evaluate, store, train
     from .atomic import read_json, write_json
     spec = json.loads(a.spec)
@@ -434,7 +450,7 @@ def cmd_topk_train(a):
         done.add(n)
         dims = evaluate.selected_by_order(order, n)
         record = train.run(emb, spec["decoder"], cfg, Path(a.models_dir) / f"k{n}", dims=dims,
-                           targets=spec["targets"], threads=a.threads)
+                           targets=spec["targets"], threads=a.threads, device=device)
         log.info("%s top %d (k = %s): devel %s %.4f", a.method, n, k, record["metric"], record["scores"]["devel"])
         results.append({"k": k, "n_dims": n, "dims": dims, "scores": record["scores"],
                         "predictions": str(Path(a.models_dir) / f"k{n}" / "predictions.csv"),
@@ -445,6 +461,7 @@ def cmd_topk_train(a):
 
 
 def cmd_seed_attributions(a):
+    device = decoder_device(a)
     import numpy as np
 
     from . import attribute, store, train
@@ -467,7 +484,7 @@ def cmd_seed_attributions(a):
         emb = train.prepare_inputs(raw, ckpt).subset("train")
         train.set_determinism(0, a.threads)
         start = time.perf_counter()
-        stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg, progress=False)
+        stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg, progress=False, device=device)
         means.append(stats["mean"].tolist())
         log.info("%s: IG over %d training samples in %.1f s", model_dir, len(emb.sample_ids),
                  time.perf_counter() - start)
@@ -517,6 +534,7 @@ def cmd_attribution_checks(a):
 
 
 def cmd_cross_train(a):
+    device = decoder_device(a)
     from . import evaluate, store, train
     from .atomic import read_json, write_json
     spec = json.loads(a.spec)
@@ -533,7 +551,7 @@ def cmd_cross_train(a):
         for which, dims in (("other", kept), ("random", random_set)):
             out_dir = Path(a.models_dir) / which / f"seed{seed}"
             record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
-                               threads=a.threads)
+                               threads=a.threads, device=device)
             log.info("seed %d, %s set of %d dims: devel %s %.4f", seed, which, len(dims), record["metric"],
                      record["scores"]["devel"])
             results.append({"seed": seed, "which": which, "dims": dims, "scores": record["scores"],
@@ -576,6 +594,7 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--batch-size", type=int, default=128)
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--out", required=True)
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
     s.set_defaults(func=cmd_rank)
 
     s = sub.add_parser("topk-train", help="retrain on the top-k dimensions of one ranking, for each k")
@@ -588,6 +607,7 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--models-dir", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
     s.set_defaults(func=cmd_topk_train)
 
     s = sub.add_parser("seed-attributions", help="IG of every seed's full decoder (selection stability)")
@@ -597,6 +617,7 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--spec", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
     s.set_defaults(func=cmd_seed_attributions)
 
     s = sub.add_parser("topk-table", help="top-k sweep table and figure of one feature")
@@ -638,6 +659,7 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--models-dir", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
     s.set_defaults(func=cmd_cross_train)
 
     s = sub.add_parser("cross-task", help="cross-task sub-space table and figure of one feature pair")

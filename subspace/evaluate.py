@@ -69,12 +69,13 @@ def random_dims(dim: int, k: int, seed: int) -> np.ndarray:
 
 
 def gradient_attributions(model, sequences: list[np.ndarray], method: str,
-                          batch_size: int = 128) -> dict[str, np.ndarray]:
+                          batch_size: int = 128, device="cpu") -> dict[str, np.ndarray]:
     """Per-dimension mean |attribution| of a captum gradient method over all valid time steps.
 
     ``method`` is ``saliency`` (|d output / d input|) or ``input_x_gradient`` (input * gradient).
     Each output is attributed separately; ``mean`` averages the per-output means (Mimic's rule).
     """
+    import torch
     from captum.attr import InputXGradient, Saliency
 
     from .attribute import padded_batches
@@ -88,11 +89,13 @@ def gradient_attributions(model, sequences: list[np.ndarray], method: str,
     n_targets, dim = model.cfg.n_targets, sequences[0].shape[1]
     sums = np.zeros((n_targets, dim))
     n_cells = 0
-    for _, x, lengths, valid in padded_batches(sequences, batch_size):
+    model = model.to(device)
+    for _, x, lengths, valid in padded_batches(sequences, batch_size, device):
         for k in range(n_targets):
             kwargs = {"abs": True} if method == "saliency" else {}
-            attr = explainer.attribute(x.requires_grad_(), target=k, additional_forward_args=(lengths,), **kwargs)
-            sums[k] += np.abs(attr.detach().numpy()[valid]).sum(0)
+            with torch.backends.cudnn.flags(enabled=False):  # cuDNN's GRU has no backward in eval() mode
+                attr = explainer.attribute(x.requires_grad_(), target=k, additional_forward_args=(lengths,), **kwargs)
+            sums[k] += np.abs(attr.detach().cpu().numpy()[valid]).sum(0)
         n_cells += int(valid.sum())
     per_target = sums / n_cells
     return {"mean": per_target.mean(0), "mean_per_target": per_target}

@@ -10,6 +10,7 @@ rule attribute:
     output:
         f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
     params:
+        device=decoder_device(),
         spec=spec_json(config["attribution"]),
         model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     log:
@@ -25,4 +26,4 @@ rule attribute:
         runtime=240,
     shell:
         "python -m subspace attribute --embeddings {input.embeddings:q} --model-dirs {params.model_dirs:q} "
-        "--spec {params.spec:q} --out {output:q} --threads {threads} 2> {log:q}"
+        "--spec {params.spec:q} --out {output:q} --threads {threads} --device {params.device} 2> {log:q}"

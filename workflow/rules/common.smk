@@ -180,6 +180,12 @@ def train_spec(task, feature):
             "train": train}
 
 
+def decoder_device():
+    """Decoder jobs compute on `training.device` where they declare a GPU (`training.gpu` > 0), else on the CPU."""
+    training = config.get("training", {})
+    return training.get("device", "auto") if training.get("gpu", 0) > 0 else "cpu"
+
+
 def model_dir(task, feature, variant, seed):
     return f"{RESULTS}/{task}/models/{feature}/{variant}/seed{seed}"
 

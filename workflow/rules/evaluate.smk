@@ -22,6 +22,7 @@ rule rank:
     output:
         f"{RESULTS}/{{task}}/evaluation/rankings/{{feature}}.json",
     params:
+        device=decoder_device(),
         methods=spec_json(EVAL_METHODS),
         random_seed=EVAL.get("random_seed", 0),
         batch_size=EVAL.get("batch_size", 128),
@@ -40,7 +41,7 @@ rule rank:
     shell:
         "python -m subspace rank --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
         "--methods {params.methods:q} --task-type {params.task_type} --random-seed {params.random_seed} "
-        "--batch-size {params.batch_size} --threads {threads} --out {output:q} 2> {log:q}"
+        "--batch-size {params.batch_size} --threads {threads} --device {params.device} --out {output:q} 2> {log:q}"
 
 
 rule topk_train:
@@ -52,6 +53,7 @@ rule topk_train:
         summary=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}/{{method}}/seed{{seed}}.json",
         models=directory(f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}/{{method}}/seed{{seed}}"),
     params:
+        device=decoder_device(),
         spec=lambda w: spec_json(train_spec(w.task, w.feature)),
         k=spec_json(EVAL.get("k", [])),
     log:
@@ -68,7 +70,7 @@ rule topk_train:
     shell:
         "python -m subspace topk-train --embeddings {input.embeddings:q} --rankings {input.rankings:q} "
         "--method {wildcards.method} --k {params.k:q} --spec {params.spec:q} --seed {wildcards.seed} "
-        "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} 2> {log:q}"
+        "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} --device {params.device} 2> {log:q}"
 
 
 rule topk_table:
@@ -109,6 +111,7 @@ rule seed_attributions:
     output:
         f"{RESULTS}/{{task}}/evaluation/stability/{{feature}}.json",
     params:
+        device=decoder_device(),
         spec=spec_json(config["attribution"]),
         model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     log:
@@ -124,7 +127,7 @@ rule seed_attributions:
         runtime=480,
     shell:
         "python -m subspace seed-attributions --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
-        "--model-dirs {params.model_dirs:q} --spec {params.spec:q} --out {output:q} --threads {threads} 2> {log:q}"
+        "--model-dirs {params.model_dirs:q} --spec {params.spec:q} --out {output:q} --threads {threads} --device {params.device} 2> {log:q}"
 
 
 rule stability:
@@ -182,6 +185,7 @@ rule cross_train:
         summary=f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.json",
         models=directory(f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}"),
     params:
+        device=decoder_device(),
         spec=lambda w: spec_json(train_spec(w.task, w.feature)),
         seeds=" ".join(map(str, SEEDS)),
         random_seed=EVAL.get("random_seed", 0),
@@ -198,7 +202,7 @@ rule cross_train:
     shell:
         "python -m subspace cross-train --embeddings {input.embeddings:q} --selection {input.selection:q} "
         "--spec {params.spec:q} --seed {params.seeds} --random-seed {params.random_seed} "
-        "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} 2> {log:q}"
+        "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} --device {params.device} 2> {log:q}"
 
 
 rule cross_task:

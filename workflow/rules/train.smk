@@ -13,6 +13,7 @@ rule train:
         predictions=seed_outputs("predictions.csv"),
         metrics=seed_outputs("metrics.json"),
     params:
+        device=decoder_device(),
         spec=lambda w: spec_json(train_spec(w.task, w.feature)),
         selection=lambda w, input: ["--selection", input.selection] if input.selection else [],
         seeds=" ".join(map(str, SEEDS)),
@@ -30,4 +31,4 @@ rule train:
         runtime=lambda w: 60 * len(SEEDS),
     shell:
         "python -m subspace train --embeddings {input.embeddings:q} --spec {params.spec:q} --seed {params.seeds} "
-        "{params.selection:q} --out-dir {params.out_dirs:q} --threads {threads} 2> {log:q}"
+        "{params.selection:q} --out-dir {params.out_dirs:q} --threads {threads} --device {params.device} 2> {log:q}"
