@@ -113,8 +113,10 @@ def check_task_config():
         if (t["type"] == "binary") != (t["layout"] == "humor"):
             fail(f"tasks.{task}: type '{t['type']}' does not fit the {t['layout']} layout")
         if csv_features(task) and "feature_dir" not in t:
-            fail(f"tasks.{task}.feature_dir: needed by the CSV features {csv_features(task)} "
-                 "(features with a `source:` encoder come from raw media and need none)")
+            fail(
+                f"tasks.{task}.feature_dir: needed by the CSV features {csv_features(task)} "
+                "(features with a `source:` encoder come from raw media and need none)"
+            )
         if task in DEMO:
             missing = set(csv_features(task)) - set(DEMO[task]["features"])
             if missing:
@@ -152,8 +154,9 @@ def raw_inputs(wildcards):
         files = demo_files(task)
         return files["partition"] + files["labels"] + files[f"feature:{feature}"]
     t = task_cfg(task)
-    labels = (sorted(str(p) for p in Path(t["label_dir"]).glob("*/*.csv")) if t["layout"] == "humor"
-              else [t["label_file"]])
+    labels = (
+        sorted(str(p) for p in Path(t["label_dir"]).glob("*/*.csv")) if t["layout"] == "humor" else [t["label_file"]]
+    )
     feats = sorted(str(p) for p in (Path(t["feature_dir"]) / feature).rglob("*.csv"))
     return [t["partition_file"]] + labels + feats
 
@@ -176,8 +179,12 @@ def train_spec(task, feature):
     decoder.update({k: training[k] for k in ("d_fc_out", "activation") if k in training})
     train = {k: hp[k] for k in TRAIN_KEYS if k in hp}
     train.update({k: training[k] for k in ("batch_size", "max_epochs", "lr_factor", "min_lr") if k in training})
-    return {"task_type": task_cfg(task)["type"], "targets": task_cfg(task)["targets"], "decoder": decoder,
-            "train": train}
+    return {
+        "task_type": task_cfg(task)["type"],
+        "targets": task_cfg(task)["targets"],
+        "decoder": decoder,
+        "train": train,
+    }
 
 
 def decoder_device():
@@ -266,8 +273,9 @@ def planted_selections(task):
 
 EVAL = config.get("evaluation", {})
 EVAL_SEEDS = SEEDS[: EVAL.get("seeds", 1)]
-EVAL_METHODS = EVAL.get("methods", ["ig", "random", "saliency", "input_x_gradient", "mean_score", "std_score",
-                                    "mutual_info", "l1_linear"])
+EVAL_METHODS = EVAL.get(
+    "methods", ["ig", "random", "saliency", "input_x_gradient", "mean_score", "std_score", "mutual_info", "l1_linear"]
+)
 
 
 def eval_features(task):
@@ -306,8 +314,10 @@ def check_evaluation_config():
             fail(f"evaluation.cross_task[{i}]: compares {pair[0]} with itself")
         dims = [DEMO[t]["features"][f]["dim"] for t, f in members if f in DEMO.get(t, {}).get("features", {})]
         if len(dims) == 2 and dims[0] != dims[1]:
-            fail(f"evaluation.cross_task[{i}]: {pair[0]} has {dims[0]} dimensions but {pair[1]} has {dims[1]}: "
-                 "pair features of the same encoder")
+            fail(
+                f"evaluation.cross_task[{i}]: {pair[0]} has {dims[0]} dimensions but {pair[1]} has {dims[1]}: "
+                "pair features of the same encoder"
+            )
 
 
 check_evaluation_config()
@@ -318,8 +328,9 @@ def full_models(task, feature):
 
 
 def topk_records(task, feature):
-    return {m: [f"{RESULTS}/{task}/evaluation/topk/{feature}/{m}/seed{s}.json" for s in EVAL_SEEDS]
-            for m in EVAL_METHODS}
+    return {
+        m: [f"{RESULTS}/{task}/evaluation/topk/{feature}/{m}/seed{s}.json" for s in EVAL_SEEDS] for m in EVAL_METHODS
+    }
 
 
 def topk_figures(task, feature):
@@ -350,14 +361,25 @@ def cross_task_spec(task, feature, other, other_feature):
     directions = []
     for (t, f), (ot, of) in (((task, feature), (other, other_feature)), ((other, other_feature), (task, feature))):
         for threshold in THRESHOLDS:
-            directions.append({"task": t, "feature": f, "task_type": task_cfg(t)["type"], "other": f"{ot}:{of}",
-                               "threshold": threshold, "own_selection": selection_path(t, f, threshold),
-                               "other_selection": selection_path(ot, of, threshold),
-                               "own_metrics": seed_metrics(t, f, threshold),
-                               "cross": cross_summary(t, f, ot, of, threshold)})
-    return {"directions": directions, "names": [f"{task}:{feature}", f"{other}:{other_feature}"],
-            "attributions": [f"{RESULTS}/{t}/attribution/{f}.h5" for t, f in ((task, feature), (other, other_feature))],
-            "thresholds": THRESHOLDS}
+            directions.append(
+                {
+                    "task": t,
+                    "feature": f,
+                    "task_type": task_cfg(t)["type"],
+                    "other": f"{ot}:{of}",
+                    "threshold": threshold,
+                    "own_selection": selection_path(t, f, threshold),
+                    "other_selection": selection_path(ot, of, threshold),
+                    "own_metrics": seed_metrics(t, f, threshold),
+                    "cross": cross_summary(t, f, ot, of, threshold),
+                }
+            )
+    return {
+        "directions": directions,
+        "names": [f"{task}:{feature}", f"{other}:{other_feature}"],
+        "attributions": [f"{RESULTS}/{t}/attribution/{f}.h5" for t, f in ((task, feature), (other, other_feature))],
+        "thresholds": THRESHOLDS,
+    }
 
 
 def cross_task_inputs(wildcards):
@@ -426,8 +448,9 @@ def task_videos(task):
     if task in DEMO:
         spec = DEMO[task]
         if task_cfg(task)["layout"] == "humor":
-            return tuple((c, f"{c}_v{v:02d}") for c, _ in demo_data.humor_subjects(spec)
-                         for v in range(spec["videos_per_coach"]))
+            return tuple(
+                (c, f"{c}_v{v:02d}") for c, _ in demo_data.humor_subjects(spec) for v in range(spec["videos_per_coach"])
+            )
         return tuple((v, v) for v, _ in demo_data.mimic_videos(spec))
     try:
         return tuple(raw_media.list_videos(store_spec(task)))
@@ -488,17 +511,23 @@ def check_extraction_config():
         fail(f"features {sorted(both)} are raw-media features in one task and CSV features in another: rename one")
     for task in TASKS:
         if task in DEMO and raw_features(task) and "raw" not in DEMO[task]:
-            fail(f"tasks.{task}: raw-media features {raw_features(task)} need demo.{task}.raw "
-                 "(only the Humor demo writes raw media)")
+            fail(
+                f"tasks.{task}: raw-media features {raw_features(task)} need demo.{task}.raw "
+                "(only the Humor demo writes raw media)"
+            )
         for feature in raw_features(task):
             src = task_cfg(task)["features"][feature]["source"]
             if src not in ENCODERS:
-                fail(f"tasks.{task}.features.{feature}.source: '{src}' is not an encoder in `encoders` "
-                     f"({sorted(ENCODERS)}) nor 'csv'")
+                fail(
+                    f"tasks.{task}.features.{feature}.source: '{src}' is not an encoder in `encoders` "
+                    f"({sorted(ENCODERS)}) nor 'csv'"
+                )
             enc = ENCODERS[src]
             if enc["kind"] == "translation":
-                fail(f"tasks.{task}.features.{feature}.source: '{src}' translates; use a text encoder "
-                     f"with `translate: {src}`")
+                fail(
+                    f"tasks.{task}.features.{feature}.source: '{src}' translates; use a text encoder "
+                    f"with `translate: {src}`"
+                )
             if enc.get("translate") and ENCODERS.get(enc["translate"], {}).get("kind") != "translation":
                 fail(f"encoders.{src}.translate: '{enc['translate']}' is not an encoder of kind translation")
             need = {"audio": "audio", "video": "video", "fau": "fau", "text": "transcript"}[enc["kind"]]
@@ -511,8 +540,10 @@ def check_extraction_config():
                     except InputError as exc:
                         fail(exc.problem.replace("<task>", task))
             if n_shards(task, feature) > len(task_videos(task)):
-                fail(f"tasks.{task}.features.{feature}: {n_shards(task, feature)} shards for "
-                     f"{len(task_videos(task))} videos")
+                fail(
+                    f"tasks.{task}.features.{feature}: {n_shards(task, feature)} shards for "
+                    f"{len(task_videos(task))} videos"
+                )
             for name in [src] + ([enc["translate"]] if enc.get("translate") else []):
                 model = ENCODERS[name].get("model")
                 if model and not is_tiny(model):
@@ -525,6 +556,7 @@ def check_extraction_config():
 def check_model(name, folder, kind):
     """A model folder's config, weights and tokenizer/preprocessor files read, before any job runs."""
     from subspace.embed import check_model_folder
+
     try:
         check_model_folder(folder, kind)
     except InputError as exc:
@@ -533,6 +565,7 @@ def check_model(name, folder, kind):
 
 def embed_help():
     from subspace.embed import MODEL_HELP
+
     return MODEL_HELP[0].upper() + MODEL_HELP[1:]
 
 
@@ -562,16 +595,22 @@ def fusion_members(task):
             if m.feature not in features(task):
                 fail(f"fusion.combinations.{task}: '{text}' names feature '{m.feature}', not one of {features(task)}")
             if m.variant not in ["full"] + THRESHOLDS:
-                fail(f"fusion.combinations.{task}: '{text}' names variant '{m.variant}'; use full or one of "
-                     f"{THRESHOLDS}")
+                fail(
+                    f"fusion.combinations.{task}: '{text}' names variant '{m.variant}'; use full or one of "
+                    f"{THRESHOLDS}"
+                )
             members[str(m)] = seed_metrics(task, m.feature, m.variant)
     return members
 
 
 def fusion_spec(task):
-    return {"task_type": task_cfg(task)["type"], "targets": task_cfg(task)["targets"],
-            "combinations": FUSION["combinations"][task], "methods": FUSION_METHODS,
-            "members": fusion_members(task)}
+    return {
+        "task_type": task_cfg(task)["type"],
+        "targets": task_cfg(task)["targets"],
+        "combinations": FUSION["combinations"][task],
+        "methods": FUSION_METHODS,
+        "members": fusion_members(task),
+    }
 
 
 def fusion_inputs(wildcards):
@@ -645,8 +684,10 @@ def check_finetune_config():
                 if variant not in THRESHOLDS:
                     fail(f"finetune.{task}.variants: '{variant}' is neither full nor one of {THRESHOLDS}")
                 if c.get("selection_feature") not in features(task):
-                    fail(f"finetune.{task}.selection_feature must be one of {features(task)} for variant "
-                         f"'{variant}' (the feature whose selection picks the kept hidden dimensions)")
+                    fail(
+                        f"finetune.{task}.selection_feature must be one of {features(task)} for variant "
+                        f"'{variant}' (the feature whose selection picks the kept hidden dimensions)"
+                    )
         if "demo" in c and task not in DEMO:
             fail(f"finetune.{task}.demo needs demo.{task} (the demo audio follows the demo's videos and labels)")
         if "demo" not in c:
@@ -661,9 +702,14 @@ check_finetune_config()
 def finetune_spec(task):
     c, t = ft_cfg(task), task_cfg(task)
     keys = ("batch_size", "max_epochs", "lr", "head_dim", "freeze_feature_encoder", "max_seconds", "device")
-    return {"model": c["model"], "audio_dir": c["audio_dir"], "partition_file": t["partition_file"],
-            "label_file": t["label_file"], "targets": t["targets"],
-            "train": {k: c[k] for k in keys if k in c}}
+    return {
+        "model": c["model"],
+        "audio_dir": c["audio_dir"],
+        "partition_file": t["partition_file"],
+        "label_file": t["label_file"],
+        "targets": t["targets"],
+        "train": {k: c[k] for k in keys if k in c},
+    }
 
 
 def finetune_dir(task, variant, seed):
@@ -696,20 +742,30 @@ def paper_features(task):
 
 
 def paper_table_spec(task):
-    spec = {"task_type": task_cfg(task)["type"], "features": paper_features(task),
-            "full_vs_reduced": f"{RESULTS}/{task}/tables/full_vs_reduced.csv", "fusion": None, "finetune": {}}
+    spec = {
+        "task_type": task_cfg(task)["type"],
+        "features": paper_features(task),
+        "full_vs_reduced": f"{RESULTS}/{task}/tables/full_vs_reduced.csv",
+        "fusion": None,
+        "finetune": {},
+    }
     if task in FUSION.get("combinations", {}):
         spec["fusion"] = f"{RESULTS}/{task}/tables/fusion.csv"
     if task in FINETUNE:
-        spec["finetune"] = {v: [f"{finetune_dir(task, v, s)}/metrics.json" for s in ft_seeds(task)]
-                            for v in ft_cfg(task).get("variants", ["full"])}
+        spec["finetune"] = {
+            v: [f"{finetune_dir(task, v, s)}/metrics.json" for s in ft_seeds(task)]
+            for v in ft_cfg(task).get("variants", ["full"])
+        }
     return spec
 
 
 def paper_table_inputs(wildcards):
     spec = paper_table_spec(wildcards.task)
-    return {"full_vs_reduced": spec["full_vs_reduced"], "fusion": [spec["fusion"]] if spec["fusion"] else [],
-            "finetune": [p for files in spec["finetune"].values() for p in files]}
+    return {
+        "full_vs_reduced": spec["full_vs_reduced"],
+        "fusion": [spec["fusion"]] if spec["fusion"] else [],
+        "finetune": [p for files in spec["finetune"].values() for p in files],
+    }
 
 
 def paper_outputs(task):

@@ -8,13 +8,6 @@ if "humor" in DEMO:
             code=code("demo"),
         output:
             demo_outputs("humor"),
-        params:
-            root=lambda w, output: os.path.commonpath(output),
-            spec=spec_json(DEMO.get("humor", {})),
-            seed=DEMO.get("seed"),
-        # one line instead of every file it writes (thousands of CSVs or WAVs)
-        message:
-            "demo data: humor (log: {log})"
         log:
             f"{RESULTS}/logs/demo/humor.log",
         benchmark:
@@ -24,6 +17,13 @@ if "humor" in DEMO:
         resources:
             mem_mb=1000,
             runtime=10,
+        params:
+            root=lambda w, output: os.path.commonpath(output),
+            spec=spec_json(DEMO.get("humor", {})),
+            seed=DEMO.get("seed"),
+        # one line instead of every file it writes (thousands of CSVs or WAVs)
+        message:
+            "demo data: humor (log: {log})"
         shell:
             "python -m subspace demo --kind humor --root {params.root:q} --spec {params.spec:q} --seed {params.seed} "
             "2> {log:q}"
@@ -36,14 +36,6 @@ if "mimic" in DEMO:
             code=code("demo"),
         output:
             demo_outputs("mimic"),
-        params:
-            root=lambda w, output: os.path.commonpath(output),
-            spec=spec_json(DEMO.get("mimic", {})),
-            targets=spec_json(config["tasks"].get("mimic", {}).get("targets", [])),
-            seed=DEMO.get("seed"),
-        # one line instead of every file it writes (thousands of CSVs or WAVs)
-        message:
-            "demo data: mimic (log: {log})"
         log:
             f"{RESULTS}/logs/demo/mimic.log",
         benchmark:
@@ -53,6 +45,14 @@ if "mimic" in DEMO:
         resources:
             mem_mb=1000,
             runtime=10,
+        params:
+            root=lambda w, output: os.path.commonpath(output),
+            spec=spec_json(DEMO.get("mimic", {})),
+            targets=spec_json(config["tasks"].get("mimic", {}).get("targets", [])),
+            seed=DEMO.get("seed"),
+        # one line instead of every file it writes (thousands of CSVs or WAVs)
+        message:
+            "demo data: mimic (log: {log})"
         shell:
             "python -m subspace demo --kind mimic --root {params.root:q} --spec {params.spec:q} "
             "--targets {params.targets:q} --seed {params.seed} 2> {log:q}"

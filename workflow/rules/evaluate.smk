@@ -6,6 +6,7 @@
 # demo takes 1-2 s but a job ~6 s (Python, torch and the HDF5 store load each time), so one job per
 # (method, k) would spend most of the time starting up; (method, seed) jobs still run in parallel.
 
+
 wildcard_constraints:
     method="|".join(EVAL_METHODS) or "none",
     folder=r"tables|evaluation/topk",
@@ -21,23 +22,23 @@ rule rank:
         code=code("store", "decoder", "train", "attribute", "evaluate"),
     output:
         f"{RESULTS}/{{task}}/evaluation/rankings/{{feature}}.json",
+    log:
+        f"{RESULTS}/logs/{{task}}/rank/{{feature}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/rank/{{feature}}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    threads: config.get("threads_per_job", 1)
+    resources:
+        gpu=config["training"].get("gpu", 0),
+        mem_mb=4000,
+        runtime=60,
     params:
         device=decoder_device(),
         methods=spec_json(EVAL_METHODS),
         random_seed=EVAL.get("random_seed", 0),
         batch_size=EVAL.get("batch_size", 128),
         task_type=lambda w: task_cfg(w.task)["type"],
-    log:
-        f"{RESULTS}/logs/{{task}}/rank/{{feature}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/rank/{{feature}}.tsv"
-    threads: config.get("threads_per_job", 1)
-    conda:
-        "../../envs/train.yaml"
-    resources:
-        gpu=config["training"].get("gpu", 0),
-        mem_mb=4000,
-        runtime=60,
     shell:
         "python -m subspace rank --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
         "--methods {params.methods:q} --task-type {params.task_type} --random-seed {params.random_seed} "
@@ -52,21 +53,21 @@ rule topk_train:
     output:
         summary=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}/{{method}}/seed{{seed}}.json",
         models=directory(f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}/{{method}}/seed{{seed}}"),
-    params:
-        device=decoder_device(),
-        spec=lambda w: spec_json(train_spec(w.task, w.feature)),
-        k=spec_json(EVAL.get("k", [])),
     log:
         f"{RESULTS}/logs/{{task}}/topk_train/{{feature}}/{{method}}/seed{{seed}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/topk_train/{{feature}}/{{method}}/seed{{seed}}.tsv"
-    threads: config.get("threads_per_job", 1)
     conda:
         "../../envs/train.yaml"
+    threads: config.get("threads_per_job", 1)
     resources:
         gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=240,
+    params:
+        device=decoder_device(),
+        spec=lambda w: spec_json(train_spec(w.task, w.feature)),
+        k=spec_json(EVAL.get("k", [])),
     shell:
         "python -m subspace topk-train --embeddings {input.embeddings:q} --rankings {input.rankings:q} "
         "--method {wildcards.method} --k {params.k:q} --spec {params.spec:q} --seed {wildcards.seed} "
@@ -77,17 +78,20 @@ rule topk_table:
     input:
         records=lambda w: [p for files in topk_records(w.task, w.feature).values() for p in files],
         full=lambda w: seed_metrics(w.task, w.feature, "full"),
-        full_predictions=lambda w: [p.replace("metrics.json", "predictions.csv") for p in seed_metrics(w.task, w.feature, "full")],
+        full_predictions=lambda w: [
+            p.replace("metrics.json", "predictions.csv") for p in seed_metrics(w.task, w.feature, "full")
+        ],
         code=code("evaluate", "evaltables", "metrics", "select", "plot"),
     output:
         csv=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}.csv",
         md=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}.md",
-        png=report(f"{RESULTS}/{{task}}/figures/topk_{{feature}}.png", caption="../report/topk.rst",
-                   category="{task}", subcategory="top-k sweep"),
+        png=report(
+            f"{RESULTS}/{{task}}/figures/topk_{{feature}}.png",
+            caption="../report/topk.rst",
+            category="{task}",
+            subcategory="top-k sweep",
+        ),
         pdf=f"{RESULTS}/{{task}}/figures/topk_{{feature}}.pdf",
-    params:
-        spec=lambda w: spec_json({"task_type": task_cfg(w.task)["type"], "records": topk_records(w.task, w.feature),
-                                  "full": seed_metrics(w.task, w.feature, "full")}),
     log:
         f"{RESULTS}/logs/{{task}}/topk_table/{{feature}}.log",
     benchmark:
@@ -97,6 +101,14 @@ rule topk_table:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        spec=lambda w: spec_json(
+            {
+                "task_type": task_cfg(w.task)["type"],
+                "records": topk_records(w.task, w.feature),
+                "full": seed_metrics(w.task, w.feature, "full"),
+            }
+        ),
     shell:
         "python -m subspace topk-table --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--csv {output.csv:q} --md {output.md:q} --figures {output.png:q} {output.pdf:q} 2> {log:q}"
@@ -110,21 +122,21 @@ rule seed_attributions:
         code=code("store", "decoder", "train", "attribute"),
     output:
         f"{RESULTS}/{{task}}/evaluation/stability/{{feature}}.json",
-    params:
-        device=decoder_device(),
-        spec=spec_json(config["attribution"]),
-        model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     log:
         f"{RESULTS}/logs/{{task}}/seed_attributions/{{feature}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/seed_attributions/{{feature}}.tsv"
-    threads: config.get("threads_per_job", 1)
     conda:
         "../../envs/train.yaml"
+    threads: config.get("threads_per_job", 1)
     resources:
         gpu=config["training"].get("gpu", 0),
         mem_mb=4000,
         runtime=480,
+    params:
+        device=decoder_device(),
+        spec=spec_json(config["attribution"]),
+        model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     shell:
         "python -m subspace seed-attributions --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
         "--model-dirs {params.model_dirs:q} --spec {params.spec:q} --out {output:q} --threads {threads} --device {params.device} 2> {log:q}"
@@ -137,8 +149,6 @@ rule stability:
     output:
         csv=f"{RESULTS}/{{task}}/tables/selection_stability.csv",
         md=f"{RESULTS}/{{task}}/tables/selection_stability.md",
-    params:
-        spec=lambda w: spec_json({"features": stability_inputs(w.task), "thresholds": THRESHOLDS}),
     log:
         f"{RESULTS}/logs/{{task}}/stability.log",
     benchmark:
@@ -148,6 +158,8 @@ rule stability:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        spec=lambda w: spec_json({"features": stability_inputs(w.task), "thresholds": THRESHOLDS}),
     shell:
         "python -m subspace stability --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
         "--md {output.md:q} 2> {log:q}"
@@ -160,8 +172,6 @@ rule attribution_checks:
     output:
         csv=f"{RESULTS}/{{task}}/tables/attribution_checks.csv",
         md=f"{RESULTS}/{{task}}/tables/attribution_checks.md",
-    params:
-        spec=lambda w: spec_json(attribution_files(w.task)),
     log:
         f"{RESULTS}/logs/{{task}}/attribution_checks.log",
     benchmark:
@@ -171,6 +181,8 @@ rule attribution_checks:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        spec=lambda w: spec_json(attribution_files(w.task)),
     shell:
         "python -m subspace attribution-checks --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
         "--md {output.md:q} 2> {log:q}"
@@ -183,22 +195,24 @@ rule cross_train:
         code=code("store", "decoder", "train", "metrics", "evaluate"),
     output:
         summary=f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.json",
-        models=directory(f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}"),
+        models=directory(
+            f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}"
+        ),
+    log:
+        f"{RESULTS}/logs/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.tsv"
+    conda:
+        "../../envs/train.yaml"
+    threads: config.get("threads_per_job", 1)
+    resources:
+        mem_mb=4000,
+        runtime=240,
     params:
         device=decoder_device(),
         spec=lambda w: spec_json(train_spec(w.task, w.feature)),
         seeds=" ".join(map(str, SEEDS)),
         random_seed=EVAL.get("random_seed", 0),
-    log:
-        f"{RESULTS}/logs/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.tsv"
-    threads: config.get("threads_per_job", 1)
-    conda:
-        "../../envs/train.yaml"
-    resources:
-        mem_mb=4000,
-        runtime=240,
     shell:
         "python -m subspace cross-train --embeddings {input.embeddings:q} --selection {input.selection:q} "
         "--spec {params.spec:q} --seed {params.seeds} --random-seed {params.random_seed} "
@@ -212,11 +226,13 @@ rule cross_task:
     output:
         csv=f"{RESULTS}/{{task}}/tables/cross_task_{{feature}}.{{other}}.{{other_feature}}.csv",
         md=f"{RESULTS}/{{task}}/tables/cross_task_{{feature}}.{{other}}.{{other_feature}}.md",
-        png=report(f"{RESULTS}/{{task}}/figures/cross_task_{{feature}}.{{other}}.{{other_feature}}.png",
-                   caption="../report/cross_task.rst", category="{task}", subcategory="cross-task sub-spaces"),
+        png=report(
+            f"{RESULTS}/{{task}}/figures/cross_task_{{feature}}.{{other}}.{{other_feature}}.png",
+            caption="../report/cross_task.rst",
+            category="{task}",
+            subcategory="cross-task sub-spaces",
+        ),
         pdf=f"{RESULTS}/{{task}}/figures/cross_task_{{feature}}.{{other}}.{{other_feature}}.pdf",
-    params:
-        spec=lambda w: spec_json(cross_task_spec(w.task, w.feature, w.other, w.other_feature)),
     log:
         f"{RESULTS}/logs/{{task}}/cross_task/{{feature}}.{{other}}.{{other_feature}}.log",
     benchmark:
@@ -226,6 +242,8 @@ rule cross_task:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        spec=lambda w: spec_json(cross_task_spec(w.task, w.feature, w.other, w.other_feature)),
     shell:
         "python -m subspace cross-task --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
         "--figures {output.png:q} {output.pdf:q} 2> {log:q}"
@@ -236,11 +254,12 @@ rule table_html:
         csv=f"{RESULTS}/{{task}}/{{folder}}/{{name}}.csv",
         code=code("evaltables"),
     output:
-        report(f"{RESULTS}/{{task}}/{{folder}}/{{name}}.html", caption="../report/table.rst",
-               category="{task}", subcategory="tables"),
-    params:
-        title=lambda w: f"{w.task}: {w.name.replace('_', ' ')}" + (" (top-k sweep)" if "topk" in w.folder else ""),
-        note=lambda w, input: f"Full precision in {input.csv}.",
+        report(
+            f"{RESULTS}/{{task}}/{{folder}}/{{name}}.html",
+            caption="../report/table.rst",
+            category="{task}",
+            subcategory="tables",
+        ),
     log:
         f"{RESULTS}/logs/{{task}}/table_html/{{folder}}/{{name}}.log",
     benchmark:
@@ -250,6 +269,9 @@ rule table_html:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        title=lambda w: f"{w.task}: {w.name.replace('_', ' ')}" + (" (top-k sweep)" if "topk" in w.folder else ""),
+        note=lambda w, input: f"Full precision in {input.csv}.",
     shell:
         "python -m subspace html-table --csv {input.csv:q} --title {params.title:q} --note {params.note:q} "
         "--out {output:q} 2> {log:q}"

@@ -8,8 +8,6 @@ if TINY:
             code=code("tiny_models"),
         output:
             directory(f"{DEMO_ROOT}/models/{{kind}}"),
-        params:
-            size=lambda w: spec_json(TINY[w.kind]),
         log:
             f"{RESULTS}/logs/tiny_model/{{kind}}.log",
         benchmark:
@@ -21,6 +19,8 @@ if TINY:
         resources:
             mem_mb=2000,
             runtime=10,
+        params:
+            size=lambda w: spec_json(TINY[w.kind]),
         shell:
             "python -m subspace tiny-model --kind {wildcards.kind} --size {params.size:q} --out {output:q} 2> {log:q}"
 
@@ -33,23 +33,23 @@ rule translate:
         code=code("media", "embed", "data", "store"),
     output:
         directory(f"{RESULTS}/{{task}}/translated/{{feature}}/{{shard}}"),
-    params:
-        spec=lambda w: spec_json(dict(store_spec(w.task), encoder=ENCODERS[encoder_of(w.task, w.feature)["translate"]])),
-        k=lambda w: w.shard.split("-of-")[0],
-        n=lambda w: w.shard.split("-of-")[1],
     log:
         f"{RESULTS}/logs/{{task}}/translate/{{feature}}/{{shard}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/translate/{{feature}}/{{shard}}.tsv"
     wildcard_constraints:
         shard=r"\d+-of-\d+",
-    threads: config.get("threads_per_job", 1)
     conda:
         "../../envs/extract.yaml"
+    threads: config.get("threads_per_job", 1)
     resources:
         gpu=gpu_resources(),
         mem_mb=EXTRACTION.get("mem_mb", 8000),
         runtime=EXTRACTION.get("runtime", 240),
+    params:
+        spec=lambda w: spec_json(dict(store_spec(w.task), encoder=ENCODERS[encoder_of(w.task, w.feature)["translate"]])),
+        k=lambda w: w.shard.split("-of-")[0],
+        n=lambda w: w.shard.split("-of-")[1],
     shell:
         "python -m subspace translate --spec {params.spec:q} --shard {params.k} --n-shards {params.n} --out {output:q} "
         "--threads {threads} 2> {log:q}"
@@ -61,24 +61,24 @@ rule extract:
         code=code("media", "embed", "data", "store"),
     output:
         f"{RESULTS}/{{task}}/shards/{{feature}}/{{shard}}.h5",
-    params:
-        spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
-        k=lambda w: w.shard.split("-of-")[0],
-        n=lambda w: w.shard.split("-of-")[1],
-        transcripts=lambda w, input: ["--transcripts", input.transcripts] if "transcripts" in input.keys() else [],
     log:
         f"{RESULTS}/logs/{{task}}/extract/{{feature}}/{{shard}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/extract/{{feature}}/{{shard}}.tsv"
     wildcard_constraints:
         shard=r"\d+-of-\d+",
-    threads: config.get("threads_per_job", 1)
     conda:
         "../../envs/extract.yaml"
+    threads: config.get("threads_per_job", 1)
     resources:
         gpu=gpu_resources(),
         mem_mb=EXTRACTION.get("mem_mb", 8000),
         runtime=EXTRACTION.get("runtime", 240),
+    params:
+        spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
+        k=lambda w: w.shard.split("-of-")[0],
+        n=lambda w: w.shard.split("-of-")[1],
+        transcripts=lambda w, input: ["--transcripts", input.transcripts] if "transcripts" in input.keys() else [],
     shell:
         "python -m subspace extract --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--shard {params.k} --n-shards {params.n} {params.transcripts:q} --out {output:q} --threads {threads} 2> {log:q}"
@@ -91,8 +91,6 @@ rule merge_embeddings:
         code=code("media", "embed", "data", "store"),
     output:
         f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-    params:
-        spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
     log:
         f"{RESULTS}/logs/{{task}}/merge_embeddings/{{feature}}.log",
     benchmark:
@@ -104,6 +102,8 @@ rule merge_embeddings:
     resources:
         mem_mb=EXTRACTION.get("merge_mem_mb", 8000),
         runtime=60,
+    params:
+        spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
     shell:
         "python -m subspace merge --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--shards {input.shards:q} --out {output:q} 2> {log:q}"

@@ -11,15 +11,6 @@ if "demo" in FINETUNE.get("mimic", {}):
         output:
             audio=ft_demo_files("mimic")[0],
             model=ft_demo_files("mimic")[1],
-        params:
-            spec=spec_json({**FINETUNE["mimic"]["demo"], "model": FINETUNE["mimic"]["model"],
-                            "audio_dir": FINETUNE["mimic"]["audio_dir"],
-                            "partition_file": task_cfg("mimic")["partition_file"],
-                            "label_file": task_cfg("mimic")["label_file"], "targets": task_cfg("mimic")["targets"],
-                            "seed": DEMO.get("seed", 0)}),
-        # one line instead of every file it writes (thousands of CSVs or WAVs)
-        message:
-            "demo audio and tiny wav2vec 2.0 for fine-tuning (log: {log})"
         log:
             f"{RESULTS}/logs/demo/finetune_mimic.log",
         benchmark:
@@ -29,6 +20,21 @@ if "demo" in FINETUNE.get("mimic", {}):
         resources:
             mem_mb=2000,
             runtime=10,
+        params:
+            spec=spec_json(
+                {
+                    **FINETUNE["mimic"]["demo"],
+                    "model": FINETUNE["mimic"]["model"],
+                    "audio_dir": FINETUNE["mimic"]["audio_dir"],
+                    "partition_file": task_cfg("mimic")["partition_file"],
+                    "label_file": task_cfg("mimic")["label_file"],
+                    "targets": task_cfg("mimic")["targets"],
+                    "seed": DEMO.get("seed", 0),
+                }
+            ),
+        # one line instead of every file it writes (thousands of CSVs or WAVs)
+        message:
+            "demo audio and tiny wav2vec 2.0 for fine-tuning (log: {log})"
         shell:
             "python -m subspace finetune-demo --spec {params.spec:q} 2> {log:q}"
 
@@ -46,10 +52,6 @@ rule finetune:
         predictions=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/predictions.csv",
         metrics=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/metrics.json",
         curve=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/loss_curve.png",
-    params:
-        spec=lambda w: spec_json(finetune_spec(w.task)),
-        selection=lambda w, input: ["--selection", input.selection] if input.selection else [],
-        out_dir=lambda w, output: str(Path(output.metrics).parent),
     log:
         f"{RESULTS}/logs/{{task}}/finetune/{{variant}}/seed{{seed}}.log",
     benchmark:
@@ -57,13 +59,17 @@ rule finetune:
     # Snakemake stats every input of every waiting job each time it schedules; this job lists
     # every audio file, so it starts as soon as it can instead of waiting in the queue
     priority: 10
-    threads: config.get("threads_per_job", 1)
     conda:
         "../../envs/finetune.yaml"
+    threads: config.get("threads_per_job", 1)
     resources:
         gpu=lambda w: ft_cfg(w.task).get("gpu", 1),
         mem_mb=lambda w: ft_cfg(w.task).get("mem_mb", 8000),
         runtime=lambda w: ft_cfg(w.task).get("runtime", 240),
+    params:
+        spec=lambda w: spec_json(finetune_spec(w.task)),
+        selection=lambda w, input: ["--selection", input.selection] if input.selection else [],
+        out_dir=lambda w, output: str(Path(output.metrics).parent),
     shell:
         "python -m subspace finetune --spec {params.spec:q} --seed {wildcards.seed} {params.selection:q} "
         "--out-dir {params.out_dir:q} --threads {threads} 2> {log:q}"

@@ -9,8 +9,6 @@ rule fuse:
         csv=f"{RESULTS}/{{task}}/tables/fusion.csv",
         md=f"{RESULTS}/{{task}}/tables/fusion.md",
         predictions=f"{RESULTS}/{{task}}/fusion/predictions.csv",
-    params:
-        spec=lambda w: spec_json(fusion_spec(w.task)),
     log:
         f"{RESULTS}/logs/{{task}}/fuse.log",
     benchmark:
@@ -20,6 +18,8 @@ rule fuse:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        spec=lambda w: spec_json(fusion_spec(w.task)),
     shell:
         "python -m subspace fuse --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
         "--predictions {output.predictions:q} 2> {log:q}"
@@ -31,8 +31,6 @@ rule fau_figure:
         code=code("store", "plot", "fau"),
     output:
         fau_paths("{task}", "{feature}"),
-    params:
-        targets=lambda w: spec_json(task_cfg(w.task)["targets"]),
     log:
         f"{RESULTS}/logs/{{task}}/fau_figure/{{feature}}.log",
     benchmark:
@@ -42,6 +40,8 @@ rule fau_figure:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        targets=lambda w: spec_json(task_cfg(w.task)["targets"]),
     shell:
         "python -m subspace fau --task {wildcards.task} --feature {wildcards.feature} "
         "--attributions {input.attributions:q} --targets {params.targets:q} --out {output:q} 2> {log:q}"

@@ -8,8 +8,6 @@ rule table:
     output:
         csv=f"{RESULTS}/{{task}}/tables/full_vs_reduced.csv",
         md=f"{RESULTS}/{{task}}/tables/full_vs_reduced.md",
-    params:
-        spec=lambda w: spec_json(table_spec(w.task)),
     log:
         f"{RESULTS}/logs/{{task}}/table.log",
     benchmark:
@@ -19,6 +17,8 @@ rule table:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        spec=lambda w: spec_json(table_spec(w.task)),
     shell:
         "python -m subspace table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
         "2> {log:q}"
@@ -32,8 +32,6 @@ rule planted_recovery:
     output:
         csv=f"{RESULTS}/{{task}}/tables/planted_recovery.csv",
         md=f"{RESULTS}/{{task}}/tables/planted_recovery.md",
-    params:
-        spec=lambda w: spec_json({"selections": planted_selections(w.task), "truth": planted_truth(w.task)}),
     log:
         f"{RESULTS}/logs/{{task}}/planted_recovery.log",
     benchmark:
@@ -43,6 +41,8 @@ rule planted_recovery:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        spec=lambda w: spec_json({"selections": planted_selections(w.task), "truth": planted_truth(w.task)}),
     shell:
         "python -m subspace recovery --task {wildcards.task} --planted {input.planted:q} --spec {params.spec:q} "
         "--csv {output.csv:q} --md {output.md:q} 2> {log:q}"
@@ -53,15 +53,26 @@ rule plot_attributions:
         attributions=lambda w: [f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)],
         code=code("store", "plot", "select"),
     output:
-        mean=[report(p, caption="../report/attribution_mean.rst", category="{task}", subcategory="attribution figures")
-              if p.endswith(".png") else p for p in figure_paths("{task}", "mean")],
-        std=[report(p, caption="../report/attribution_std.rst", category="{task}", subcategory="attribution figures")
-             if p.endswith(".png") else p for p in figure_paths("{task}", "std")],
-    params:
-        spec=lambda w, output: spec_json({
-            "attributions": {f: f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)},
-            "mean_out": list(output.mean), "std_out": list(output.std), "thresholds": THRESHOLDS,
-        }),
+        mean=[
+            (
+                report(
+                    p, caption="../report/attribution_mean.rst", category="{task}", subcategory="attribution figures"
+                )
+                if p.endswith(".png")
+                else p
+            )
+            for p in figure_paths("{task}", "mean")
+        ],
+        std=[
+            (
+                report(
+                    p, caption="../report/attribution_std.rst", category="{task}", subcategory="attribution figures"
+                )
+                if p.endswith(".png")
+                else p
+            )
+            for p in figure_paths("{task}", "std")
+        ],
     log:
         f"{RESULTS}/logs/{{task}}/plot_attributions.log",
     benchmark:
@@ -71,6 +82,15 @@ rule plot_attributions:
     resources:
         mem_mb=2000,
         runtime=5,
+    params:
+        spec=lambda w, output: spec_json(
+            {
+                "attributions": {f: f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)},
+                "mean_out": list(output.mean),
+                "std_out": list(output.std),
+                "thresholds": THRESHOLDS,
+            }
+        ),
     shell:
         "python -m subspace plot --task {wildcards.task} --spec {params.spec:q} 2> {log:q}"
 
@@ -82,8 +102,6 @@ rule paper_table:
     output:
         csv=f"{RESULTS}/{{task}}/tables/paper_vs_run.csv",
         md=f"{RESULTS}/{{task}}/tables/paper_vs_run.md",
-    params:
-        spec=lambda w: spec_json(paper_table_spec(w.task)),
     log:
         f"{RESULTS}/logs/{{task}}/paper_table.log",
     benchmark:
@@ -93,6 +111,8 @@ rule paper_table:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        spec=lambda w: spec_json(paper_table_spec(w.task)),
     shell:
         "python -m subspace paper-table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
         "--md {output.md:q} 2> {log:q}"

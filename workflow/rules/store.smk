@@ -7,22 +7,22 @@ rule store:
         code=code("data", "store"),
     output:
         f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-    params:
-        spec=lambda w: spec_json(store_spec(w.task)),
     log:
         f"{RESULTS}/logs/{{task}}/store/{{feature}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/{{task}}/store/{{feature}}.tsv"
+    wildcard_constraints:
+        feature="|".join(f for t in TASKS for f in csv_features(t)) or "(?!)",
     # Snakemake stats every input of every waiting job each time it schedules; this job lists
     # every feature CSV, so it starts as soon as it can instead of waiting in the queue
     priority: 10
-    wildcard_constraints:
-        feature="|".join(f for t in TASKS for f in csv_features(t)) or "(?!)",
     conda:
         "../../envs/data.yaml"
     resources:
         mem_mb=4000,
         runtime=60,
+    params:
+        spec=lambda w: spec_json(store_spec(w.task)),
     shell:
         "python -m subspace store --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--out {output:q} 2> {log:q}"
