@@ -67,12 +67,15 @@ def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor,
 
 
 def padded_batches(sequences: list[np.ndarray], batch_size: int, device="cpu"):
-    """Yield (start, x, lengths, valid) per batch: inputs zero-padded to the batch's longest sequence (on
-    ``device``) and the mask of real time steps."""
-    for start in range(0, len(sequences), batch_size):
-        x, lengths = pad_batch(sequences[start:start + batch_size])
+    """Yield (idx, x, lengths, valid) per batch: the samples' positions, their inputs zero-padded to the batch's
+    longest sequence (on ``device``) and the mask of real time steps. Batches take the samples longest first, so a
+    long video pads only its own batch and the work follows the lengths, not the store order."""
+    order = np.argsort(-np.array([len(s) for s in sequences]), kind="stable")
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        x, lengths = pad_batch([sequences[i] for i in idx])
         valid = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).numpy()
-        yield start, x.to(device), lengths, valid
+        yield idx, x.to(device), lengths, valid
 
 
 def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: AttributionConfig,
@@ -92,10 +95,9 @@ def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: Attrib
     gaps = np.zeros((len(sequences), n_targets))
     model = model.to(device)
     batches = padded_batches(sequences, cfg.batch_size, device)
-    for start, x, lengths, valid in tqdm(batches, total=-(-len(sequences) // cfg.batch_size),
-                                         desc="integrated gradients", unit="batch", disable=not progress,
-                                         mininterval=5):
-        end = start + len(lengths)
+    for idx, x, lengths, valid in tqdm(batches, total=-(-len(sequences) // cfg.batch_size),
+                                       desc="integrated gradients", unit="batch", disable=not progress,
+                                       mininterval=5):
         activate = cfg.output == "activated"
         with torch.no_grad():
             gap = (model(x, lengths, activate) - model(torch.zeros_like(x), lengths, activate)).cpu().numpy()
@@ -106,8 +108,8 @@ def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: Attrib
                 cells = np.abs(cells)
             s1[k] += cells.sum(0)
             s2[k] += (cells.astype(np.float64) ** 2).sum(0)
-            deltas[start:end, k] = delta
-            gaps[start:end, k] = gap[:, k]
+            deltas[idx, k] = delta
+            gaps[idx, k] = gap[:, k]
         n_cells += int(valid.sum())
     mean_k = s1 / n_cells
     std_k = np.sqrt(np.maximum(s2 / n_cells - mean_k ** 2, 0.0))
