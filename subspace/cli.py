@@ -28,6 +28,14 @@ def decoder_device(a):
         raise config_error("training.device", str(exc)) from None
 
 
+def _shard_videos(spec, shard, n_shards):
+    from . import media
+    return media.shard_videos(media.list_videos(spec), shard, n_shards)
+
+
+# --- the commands, in the order of the workflow's DAG (see the rule graph in docs/outputs.md) ---
+
+
 def cmd_demo(a):
     from . import demo
     spec = json.loads(a.spec)
@@ -37,6 +45,50 @@ def cmd_demo(a):
         truth = demo.make_mimic(a.root, spec, json.loads(a.targets), a.seed)
     log.info("demo written to %s; planted dims per feature: %s", a.root,
              {k: len(v) for k, v in truth.items()})
+
+
+def cmd_tiny_model(a):
+    from . import tiny_models
+    size = json.loads(a.size)
+    log.info("tiny %s model -> %s", a.kind, tiny_models.build(a.kind, a.out, seed=a.seed, **size))
+
+
+def cmd_translate(a):
+    from . import embed, gpu
+    spec = json.loads(a.spec)
+    gpu.claim_gpu(spec["encoder"].get("device", "auto"))  # this job's own GPU on a multi-GPU box
+    videos = _shard_videos(spec, a.shard, a.n_shards)
+    n = embed.translate_videos(spec, spec["encoder"], videos, a.out, a.threads)
+    Path(a.out, "DONE").write_text(f"{len(videos)} transcripts, {n} sentences\n")
+    log.info("translated %d sentences of %d videos -> %s", n, len(videos), a.out)
+
+
+def cmd_extract(a):
+    from . import embed, gpu
+    spec = json.loads(a.spec)
+    if spec["encoder"]["kind"] != "fau":  # this job's own GPU on a multi-GPU box
+        gpu.claim_gpu(spec["encoder"].get("device", "auto"))
+    start = time.perf_counter()
+    emb = embed.extract_shard(spec, spec["encoder"], a.feature, a.shard, a.n_shards, a.threads,
+                              transcript_root=a.transcripts)
+    embed.write_shard(a.out, emb, {"task": a.task, "feature": a.feature, "encoder": spec["encoder"],
+                                   "targets": spec["targets"], "source": spec["encoder"].get("model", "")})
+    log.info("%s/%s shard %d/%d: %d samples, dim %d, %.1f s -> %s", a.task, a.feature, a.shard, a.n_shards,
+             len(emb.sample_ids), emb.dim, time.perf_counter() - start, a.out)
+
+
+def cmd_merge(a):
+    from . import data, embed, store
+    spec = json.loads(a.spec)
+    emb = embed.merge_shards(spec, a.shards, {
+        "task": a.task, "feature": a.feature, "encoder": spec["encoder"].get("name", spec["encoder"]["kind"]),
+        "targets": spec["targets"], "source": spec["encoder"].get("model", spec["encoder"]["kind"]),
+        "config_hash": store.config_hash(spec)})
+    data.check_scorable(emb, data.task_type(spec), data.label_source(spec))
+    store.write_embeddings(a.out, emb)
+    counts = {p: int((emb.partitions == p).sum()) for p in ("train", "devel", "test")}
+    log.info("%s/%s: %d shards, %d samples %s, dim %d, %d empty -> %s", a.task, a.feature, len(a.shards),
+             len(emb.sample_ids), counts, emb.dim, emb.attrs["empty_segments"], a.out)
 
 
 def cmd_store(a):
@@ -167,6 +219,15 @@ def cmd_fau(a):
     log.info("most relevant action units (%s): %s", overall, ", ".join(ranking[overall][:5]))
 
 
+def cmd_finetune_demo(a):
+    from . import finetune
+    spec = json.loads(a.spec)
+    finetune.make_demo_audio(spec["partition_file"], spec["label_file"], spec["audio_dir"], spec["targets"],
+                             spec["seconds"], spec["sampling_rate"], spec["seed"])
+    finetune.build_tiny_wav2vec2(spec["model"], spec["hidden_size"], spec["sampling_rate"], spec["seed"])
+    log.info("demo audio in %s, tiny wav2vec 2.0 in %s", spec["audio_dir"], spec["model"])
+
+
 def cmd_finetune(a):
     from . import finetune
     spec = json.loads(a.spec)
@@ -184,62 +245,207 @@ def cmd_finetune(a):
              h[0]["train_loss"], h[-1]["train_loss"], h[0]["devel_loss"], h[-1]["devel_loss"], record["scores"])
 
 
-def cmd_finetune_demo(a):
-    from . import finetune
+def cmd_paper_table(a):
+    from . import metrics, paper
     spec = json.loads(a.spec)
-    finetune.make_demo_audio(spec["partition_file"], spec["label_file"], spec["audio_dir"], spec["targets"],
-                             spec["seconds"], spec["sampling_rate"], spec["seed"])
-    finetune.build_tiny_wav2vec2(spec["model"], spec["hidden_size"], spec["sampling_rate"], spec["seed"])
-    log.info("demo audio in %s, tiny wav2vec 2.0 in %s", spec["audio_dir"], spec["model"])
+    df = paper.paper_vs_run(a.task, spec["features"], spec["full_vs_reduced"], spec.get("fusion"),
+                            spec.get("finetune"))
+    paper.write_paper_table(df, a.task, metrics.metric_name(spec["task_type"]), a.csv, a.md)
+    log.info("%d rows beside the paper's numbers", len(df))
 
 
-def cmd_tiny_model(a):
-    from . import tiny_models
-    size = json.loads(a.size)
-    log.info("tiny %s model -> %s", a.kind, tiny_models.build(a.kind, a.out, seed=a.seed, **size))
+def cmd_rank(a):
+    from . import evaluate, store, train
+    ig = store.read_attributions(a.attributions)
+    methods = json.loads(a.methods)
+    unknown = set(methods) - set(evaluate.METHODS)
+    if unknown:
+        raise InputError(a.attributions, f"unknown ranking methods {sorted(unknown)}: use {list(evaluate.METHODS)}")
+    rankings = {}
+    for method in methods:
+        if method == "ig":
+            rankings[method] = evaluate.ranking_record(method, scores=ig["mean"])
+        elif method == "random":
+            rankings[method] = evaluate.ranking_record(method, order=evaluate.random_order(len(ig["mean"]),
+                                                                                        a.random_seed))
+    gradient = [m for m in methods if m in evaluate.GRADIENT_METHODS]
+    model_dir = ig["attrs"]["model"]  # the decoder Integrated Gradients explained: compare like with like
+    if gradient:
+        ckpt = train.load_checkpoint(Path(model_dir) / "model.pt")
+        emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
+        if emb.dim != len(ig["mean"]):
+            raise InputError(a.embeddings, f"{emb.dim} dimensions, but {a.attributions} has {len(ig['mean'])}")
+        device = decoder_device(a)
+        train.set_determinism(0, a.threads)
+        for method in gradient:
+            start = time.perf_counter()
+            stats = evaluate.gradient_attributions(ckpt["model"], emb.sequences, method, a.batch_size, device)
+            rankings[method] = evaluate.ranking_record(method, scores=stats["mean"])
+            rankings[method]["mean_per_target"] = stats["mean_per_target"].tolist()
+            log.info("%s over %d training samples in %.1f s", method, len(emb.sample_ids),
+                     time.perf_counter() - start)
+    statistical = [m for m in methods if m in evaluate.STATISTICAL_METHODS]
+    if statistical:  # from the raw store: these scores do not depend on a dimension's scale
+        raw = store.read_embeddings(a.embeddings).subset("train")
+        if raw.dim != len(ig["mean"]):
+            raise InputError(a.embeddings, f"{raw.dim} dimensions, but {a.attributions} has {len(ig['mean'])}")
+        for method in statistical:
+            start = time.perf_counter()
+            scores = evaluate.statistical_scores(method, raw.sequences, raw.labels, a.task_type, a.random_seed)
+            rankings[method] = evaluate.ranking_record(method, scores=scores)
+            log.info("%s over %d training samples in %.1f s", method, len(raw.sample_ids), time.perf_counter() - start)
+    from .atomic import write_json
+    write_json(a.out, {"model": model_dir, "dim_names": ig["dim_names"], "random_seed": a.random_seed,
+                       "methods": rankings})
 
 
-def _shard_videos(spec, shard, n_shards):
-    from . import media
-    return media.shard_videos(media.list_videos(spec), shard, n_shards)
-
-
-def cmd_translate(a):
-    from . import embed, gpu
+def cmd_topk_train(a):
+    device = decoder_device(a)
+    from . import evaluate, store, train
+    from .atomic import read_json, write_json
     spec = json.loads(a.spec)
-    gpu.claim_gpu(spec["encoder"].get("device", "auto"))  # this job's own GPU on a multi-GPU box
-    videos = _shard_videos(spec, a.shard, a.n_shards)
-    n = embed.translate_videos(spec, spec["encoder"], videos, a.out, a.threads)
-    Path(a.out, "DONE").write_text(f"{len(videos)} transcripts, {n} sentences\n")
-    log.info("translated %d sentences of %d videos -> %s", n, len(videos), a.out)
+    ranking = read_json(a.rankings)["methods"]
+    if a.method not in ranking:
+        raise InputError(a.rankings, f"has no ranking for method '{a.method}' (has {sorted(ranking)})")
+    order = ranking[a.method]["order"]
+    emb = store.read_embeddings(a.embeddings)
+    if emb.dim != len(order):
+        raise InputError(a.rankings, f"ranks {len(order)} dimensions, but {a.embeddings} has {emb.dim}")
+    cfg = train.TrainConfig(task_type=spec["task_type"], seed=a.seed, **spec["train"])
+    results, done = [], set()
+    for k in json.loads(a.k):
+        try:
+            n = evaluate.resolve_k(k, emb.dim)
+        except ValueError as exc:
+            raise InputError(a.embeddings, f"evaluation.k: {exc}") from exc
+        if n in done:
+            log.warning("k = %s is again %d dimensions; trained once", k, n)
+            continue
+        done.add(n)
+        dims = evaluate.selected_by_order(order, n)
+        record = train.run(emb, spec["decoder"], cfg, Path(a.models_dir) / f"k{n}", dims=dims,
+                           targets=spec["targets"], threads=a.threads, device=device)
+        log.info("%s top %d (k = %s): devel %s %.4f", a.method, n, k, record["metric"], record["scores"]["devel"])
+        results.append({"k": k, "n_dims": n, "dims": dims, "scores": record["scores"],
+                        "predictions": str(Path(a.models_dir) / f"k{n}" / "predictions.csv"),
+                        "parameters": record["parameters"], "train_seconds": record["train_seconds"],
+                        "best_epoch": record["best_epoch"]})
+    write_json(a.out, {"method": a.method, "seed": a.seed, "dim": emb.dim, "metric": record["metric"],
+                       "results": results})
 
 
-def cmd_extract(a):
-    from . import embed, gpu
+def cmd_seed_attributions(a):
+    device = decoder_device(a)
+    import numpy as np
+
+    from . import attribute, store, train
+    from .atomic import write_json
+    cfg = attribute.AttributionConfig(**json.loads(a.spec))
+    best = store.read_attributions(a.attributions)
+    raw = store.read_embeddings(a.embeddings)
+    means, reused = [], None
+    for model_dir in a.model_dirs:
+        same = (str(Path(model_dir)) == str(Path(best["attrs"]["model"]))
+                and int(best["attrs"]["n_steps"]) == cfg.n_steps and best["attrs"]["method"] == cfg.method
+                and best["attrs"]["aggregate"] == cfg.aggregate
+                and best["attrs"].get("output", "activated") == cfg.output)
+        if same:  # the best seed was already attributed with these settings
+            means.append(np.asarray(best["mean"]).tolist())
+            reused = model_dir
+            log.info("%s: reusing %s", model_dir, a.attributions)
+            continue
+        ckpt = train.load_checkpoint(Path(model_dir) / "model.pt")
+        emb = train.prepare_inputs(raw, ckpt).subset("train")
+        train.set_determinism(0, a.threads)
+        start = time.perf_counter()
+        stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg, progress=False, device=device)
+        means.append(stats["mean"].tolist())
+        log.info("%s: IG over %d training samples in %.1f s", model_dir, len(emb.sample_ids),
+                 time.perf_counter() - start)
+    write_json(a.out, {"model_dirs": list(a.model_dirs), "mean": means, "reused": reused,
+                       "n_steps": cfg.n_steps, "method": cfg.method, "aggregate": cfg.aggregate})
+
+
+def cmd_topk_table(a):
+    from . import evaltables, metrics
     spec = json.loads(a.spec)
-    if spec["encoder"]["kind"] != "fau":  # this job's own GPU on a multi-GPU box
-        gpu.claim_gpu(spec["encoder"].get("device", "auto"))
-    start = time.perf_counter()
-    emb = embed.extract_shard(spec, spec["encoder"], a.feature, a.shard, a.n_shards, a.threads,
-                              transcript_root=a.transcripts)
-    embed.write_shard(a.out, emb, {"task": a.task, "feature": a.feature, "encoder": spec["encoder"],
-                                   "targets": spec["targets"], "source": spec["encoder"].get("model", "")})
-    log.info("%s/%s shard %d/%d: %d samples, dim %d, %.1f s -> %s", a.task, a.feature, a.shard, a.n_shards,
-             len(emb.sample_ids), emb.dim, time.perf_counter() - start, a.out)
+    df = evaltables.topk_table(spec["records"], spec["full"], spec["task_type"])
+    metric = metrics.metric_name(spec["task_type"])
+    title = f"{a.task} / {a.feature}: top-k dimensions by attribution method"
+    from .atomic import write_csv, write_text
+    write_csv(a.csv, df)
+    write_text(a.md, evaltables.topk_markdown(df, title, metric))
+    evaltables.topk_figure(df, title, metric, a.figures)
 
 
-def cmd_merge(a):
-    from . import data, embed, store
+def cmd_stability(a):
+    from . import evaltables
+    from .atomic import write_csv, write_text
     spec = json.loads(a.spec)
-    emb = embed.merge_shards(spec, a.shards, {
-        "task": a.task, "feature": a.feature, "encoder": spec["encoder"].get("name", spec["encoder"]["kind"]),
-        "targets": spec["targets"], "source": spec["encoder"].get("model", spec["encoder"]["kind"]),
-        "config_hash": store.config_hash(spec)})
-    data.check_scorable(emb, data.task_type(spec), data.label_source(spec))
-    store.write_embeddings(a.out, emb)
-    counts = {p: int((emb.partitions == p).sum()) for p in ("train", "devel", "test")}
-    log.info("%s/%s: %d shards, %d samples %s, dim %d, %d empty -> %s", a.task, a.feature, len(a.shards),
-             len(emb.sample_ids), counts, emb.dim, emb.attrs["empty_segments"], a.out)
+    df = evaltables.stability_table(spec["features"], spec["thresholds"])
+    write_csv(a.csv, df)
+    write_text(a.md, evaltables.stability_markdown(df, f"{a.task}: stability of the selection across seeds"))
+
+
+def cmd_attribution_checks(a):
+    from . import evaltables
+    from .atomic import write_csv, write_text
+    df = evaltables.attribution_checks_table(json.loads(a.spec))
+    write_csv(a.csv, df)
+    write_text(a.md, evaltables.attribution_checks_markdown(df, f"{a.task}: input scale of the attributions"))
+    for r in df.itertuples():
+        if r.scale_warning:
+            log.warning("%s/%s: %s", a.task, r.feature, r.scale_warning)
+
+
+def cmd_cross_train(a):
+    device = decoder_device(a)
+    from . import evaluate, store, train
+    from .atomic import read_json, write_json
+    spec = json.loads(a.spec)
+    selection = read_json(a.selection)
+    emb = store.read_embeddings(a.embeddings)
+    if selection["n_total"] != emb.dim:
+        raise InputError(a.selection, f"selects from {selection['n_total']} dimensions, but {a.embeddings} has "
+                         f"{emb.dim}: evaluation.cross_task pairs features of the same encoder")
+    kept, results = selection["kept"], []
+    for seed in a.seed:
+        cfg = train.TrainConfig(task_type=spec["task_type"], seed=seed, **spec["train"])
+        # a fresh random set per seed: the spread covers the choice of set as well as the training
+        random_set = evaluate.random_dims(emb.dim, len(kept), [a.random_seed, seed]).tolist()
+        for which, dims in (("other", kept), ("random", random_set)):
+            out_dir = Path(a.models_dir) / which / f"seed{seed}"
+            record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
+                               threads=a.threads, device=device)
+            log.info("seed %d, %s set of %d dims: devel %s %.4f", seed, which, len(dims), record["metric"],
+                     record["scores"]["devel"])
+            results.append({"seed": seed, "which": which, "dims": dims, "scores": record["scores"],
+                            "predictions": str(out_dir / "predictions.csv")})
+    write_json(a.out, {"selection": a.selection, "kept": kept, "dim": emb.dim, "random_seed": a.random_seed,
+                       "results": results})
+
+
+def cmd_cross_task(a):
+    from . import evaltables, metrics, store
+    from .atomic import write_csv, write_text
+    spec = json.loads(a.spec)
+    df = evaltables.cross_task_table(spec["directions"])
+    names = spec["names"]
+    title = f"cross-task sub-spaces: {names[0]} and {names[1]}"
+    write_csv(a.csv, df)
+    write_text(a.md, evaltables.cross_task_markdown(df, title, {d["task"]: metrics.metric_name(d["task_type"])
+                                                               for d in spec["directions"]}))
+    attributions = {name: store.read_attributions(path) for name, path in zip(names, spec["attributions"])}
+    evaltables.cross_task_figure(attributions, spec["thresholds"][0], title, a.figures)
+    for r in df.itertuples():
+        log.info("%s:%s %s: Jaccard %.3f; test own %.4f, %s's %.4f (%+.4f [%+.4f, %+.4f]), random %.4f", r.task,
+                 r.feature, r.threshold, r.jaccard, r.own_test, r.other, r.other_test, r.other_minus_own,
+                 r.other_minus_own_low, r.other_minus_own_high, r.random_test)
+
+
+def cmd_html_table(a):
+    from . import evaltables
+    evaltables.html_table(a.csv, a.title, a.out, a.note)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -378,209 +584,6 @@ def main(argv=None) -> int:
 
 
 # --- evaluation beyond the paper: top-k sweep, other attribution methods, stability, report tables ---
-
-
-def cmd_rank(a):
-    from . import evaluate, store, train
-    ig = store.read_attributions(a.attributions)
-    methods = json.loads(a.methods)
-    unknown = set(methods) - set(evaluate.METHODS)
-    if unknown:
-        raise InputError(a.attributions, f"unknown ranking methods {sorted(unknown)}: use {list(evaluate.METHODS)}")
-    rankings = {}
-    for method in methods:
-        if method == "ig":
-            rankings[method] = evaluate.ranking_record(method, scores=ig["mean"])
-        elif method == "random":
-            rankings[method] = evaluate.ranking_record(method, order=evaluate.random_order(len(ig["mean"]),
-                                                                                        a.random_seed))
-    gradient = [m for m in methods if m in evaluate.GRADIENT_METHODS]
-    model_dir = ig["attrs"]["model"]  # the decoder Integrated Gradients explained: compare like with like
-    if gradient:
-        ckpt = train.load_checkpoint(Path(model_dir) / "model.pt")
-        emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
-        if emb.dim != len(ig["mean"]):
-            raise InputError(a.embeddings, f"{emb.dim} dimensions, but {a.attributions} has {len(ig['mean'])}")
-        device = decoder_device(a)
-        train.set_determinism(0, a.threads)
-        for method in gradient:
-            start = time.perf_counter()
-            stats = evaluate.gradient_attributions(ckpt["model"], emb.sequences, method, a.batch_size, device)
-            rankings[method] = evaluate.ranking_record(method, scores=stats["mean"])
-            rankings[method]["mean_per_target"] = stats["mean_per_target"].tolist()
-            log.info("%s over %d training samples in %.1f s", method, len(emb.sample_ids),
-                     time.perf_counter() - start)
-    statistical = [m for m in methods if m in evaluate.STATISTICAL_METHODS]
-    if statistical:  # from the raw store: these scores do not depend on a dimension's scale
-        raw = store.read_embeddings(a.embeddings).subset("train")
-        if raw.dim != len(ig["mean"]):
-            raise InputError(a.embeddings, f"{raw.dim} dimensions, but {a.attributions} has {len(ig['mean'])}")
-        for method in statistical:
-            start = time.perf_counter()
-            scores = evaluate.statistical_scores(method, raw.sequences, raw.labels, a.task_type, a.random_seed)
-            rankings[method] = evaluate.ranking_record(method, scores=scores)
-            log.info("%s over %d training samples in %.1f s", method, len(raw.sample_ids), time.perf_counter() - start)
-    from .atomic import write_json
-    write_json(a.out, {"model": model_dir, "dim_names": ig["dim_names"], "random_seed": a.random_seed,
-                       "methods": rankings})
-
-
-def cmd_topk_train(a):
-    device = decoder_device(a)
-    from . import evaluate, store, train
-    from .atomic import read_json, write_json
-    spec = json.loads(a.spec)
-    ranking = read_json(a.rankings)["methods"]
-    if a.method not in ranking:
-        raise InputError(a.rankings, f"has no ranking for method '{a.method}' (has {sorted(ranking)})")
-    order = ranking[a.method]["order"]
-    emb = store.read_embeddings(a.embeddings)
-    if emb.dim != len(order):
-        raise InputError(a.rankings, f"ranks {len(order)} dimensions, but {a.embeddings} has {emb.dim}")
-    cfg = train.TrainConfig(task_type=spec["task_type"], seed=a.seed, **spec["train"])
-    results, done = [], set()
-    for k in json.loads(a.k):
-        try:
-            n = evaluate.resolve_k(k, emb.dim)
-        except ValueError as exc:
-            raise InputError(a.embeddings, f"evaluation.k: {exc}") from exc
-        if n in done:
-            log.warning("k = %s is again %d dimensions; trained once", k, n)
-            continue
-        done.add(n)
-        dims = evaluate.selected_by_order(order, n)
-        record = train.run(emb, spec["decoder"], cfg, Path(a.models_dir) / f"k{n}", dims=dims,
-                           targets=spec["targets"], threads=a.threads, device=device)
-        log.info("%s top %d (k = %s): devel %s %.4f", a.method, n, k, record["metric"], record["scores"]["devel"])
-        results.append({"k": k, "n_dims": n, "dims": dims, "scores": record["scores"],
-                        "predictions": str(Path(a.models_dir) / f"k{n}" / "predictions.csv"),
-                        "parameters": record["parameters"], "train_seconds": record["train_seconds"],
-                        "best_epoch": record["best_epoch"]})
-    write_json(a.out, {"method": a.method, "seed": a.seed, "dim": emb.dim, "metric": record["metric"],
-                       "results": results})
-
-
-def cmd_seed_attributions(a):
-    device = decoder_device(a)
-    import numpy as np
-
-    from . import attribute, store, train
-    from .atomic import write_json
-    cfg = attribute.AttributionConfig(**json.loads(a.spec))
-    best = store.read_attributions(a.attributions)
-    raw = store.read_embeddings(a.embeddings)
-    means, reused = [], None
-    for model_dir in a.model_dirs:
-        same = (str(Path(model_dir)) == str(Path(best["attrs"]["model"]))
-                and int(best["attrs"]["n_steps"]) == cfg.n_steps and best["attrs"]["method"] == cfg.method
-                and best["attrs"]["aggregate"] == cfg.aggregate
-                and best["attrs"].get("output", "activated") == cfg.output)
-        if same:  # the best seed was already attributed with these settings
-            means.append(np.asarray(best["mean"]).tolist())
-            reused = model_dir
-            log.info("%s: reusing %s", model_dir, a.attributions)
-            continue
-        ckpt = train.load_checkpoint(Path(model_dir) / "model.pt")
-        emb = train.prepare_inputs(raw, ckpt).subset("train")
-        train.set_determinism(0, a.threads)
-        start = time.perf_counter()
-        stats = attribute.attribute_sequences(ckpt["model"], emb.sequences, cfg, progress=False, device=device)
-        means.append(stats["mean"].tolist())
-        log.info("%s: IG over %d training samples in %.1f s", model_dir, len(emb.sample_ids),
-                 time.perf_counter() - start)
-    write_json(a.out, {"model_dirs": list(a.model_dirs), "mean": means, "reused": reused,
-                       "n_steps": cfg.n_steps, "method": cfg.method, "aggregate": cfg.aggregate})
-
-
-def cmd_topk_table(a):
-    from . import evaltables, metrics
-    spec = json.loads(a.spec)
-    df = evaltables.topk_table(spec["records"], spec["full"], spec["task_type"])
-    metric = metrics.metric_name(spec["task_type"])
-    title = f"{a.task} / {a.feature}: top-k dimensions by attribution method"
-    from .atomic import write_csv, write_text
-    write_csv(a.csv, df)
-    write_text(a.md, evaltables.topk_markdown(df, title, metric))
-    evaltables.topk_figure(df, title, metric, a.figures)
-
-
-def cmd_stability(a):
-    from . import evaltables
-    from .atomic import write_csv, write_text
-    spec = json.loads(a.spec)
-    df = evaltables.stability_table(spec["features"], spec["thresholds"])
-    write_csv(a.csv, df)
-    write_text(a.md, evaltables.stability_markdown(df, f"{a.task}: stability of the selection across seeds"))
-
-
-def cmd_paper_table(a):
-    from . import metrics, paper
-    spec = json.loads(a.spec)
-    df = paper.paper_vs_run(a.task, spec["features"], spec["full_vs_reduced"], spec.get("fusion"),
-                            spec.get("finetune"))
-    paper.write_paper_table(df, a.task, metrics.metric_name(spec["task_type"]), a.csv, a.md)
-    log.info("%d rows beside the paper's numbers", len(df))
-
-
-def cmd_attribution_checks(a):
-    from . import evaltables
-    from .atomic import write_csv, write_text
-    df = evaltables.attribution_checks_table(json.loads(a.spec))
-    write_csv(a.csv, df)
-    write_text(a.md, evaltables.attribution_checks_markdown(df, f"{a.task}: input scale of the attributions"))
-    for r in df.itertuples():
-        if r.scale_warning:
-            log.warning("%s/%s: %s", a.task, r.feature, r.scale_warning)
-
-
-def cmd_cross_train(a):
-    device = decoder_device(a)
-    from . import evaluate, store, train
-    from .atomic import read_json, write_json
-    spec = json.loads(a.spec)
-    selection = read_json(a.selection)
-    emb = store.read_embeddings(a.embeddings)
-    if selection["n_total"] != emb.dim:
-        raise InputError(a.selection, f"selects from {selection['n_total']} dimensions, but {a.embeddings} has "
-                         f"{emb.dim}: evaluation.cross_task pairs features of the same encoder")
-    kept, results = selection["kept"], []
-    for seed in a.seed:
-        cfg = train.TrainConfig(task_type=spec["task_type"], seed=seed, **spec["train"])
-        # a fresh random set per seed: the spread covers the choice of set as well as the training
-        random_set = evaluate.random_dims(emb.dim, len(kept), [a.random_seed, seed]).tolist()
-        for which, dims in (("other", kept), ("random", random_set)):
-            out_dir = Path(a.models_dir) / which / f"seed{seed}"
-            record = train.run(emb, spec["decoder"], cfg, out_dir, dims=dims, targets=spec["targets"],
-                               threads=a.threads, device=device)
-            log.info("seed %d, %s set of %d dims: devel %s %.4f", seed, which, len(dims), record["metric"],
-                     record["scores"]["devel"])
-            results.append({"seed": seed, "which": which, "dims": dims, "scores": record["scores"],
-                            "predictions": str(out_dir / "predictions.csv")})
-    write_json(a.out, {"selection": a.selection, "kept": kept, "dim": emb.dim, "random_seed": a.random_seed,
-                       "results": results})
-
-
-def cmd_cross_task(a):
-    from . import evaltables, metrics, store
-    from .atomic import write_csv, write_text
-    spec = json.loads(a.spec)
-    df = evaltables.cross_task_table(spec["directions"])
-    names = spec["names"]
-    title = f"cross-task sub-spaces: {names[0]} and {names[1]}"
-    write_csv(a.csv, df)
-    write_text(a.md, evaltables.cross_task_markdown(df, title, {d["task"]: metrics.metric_name(d["task_type"])
-                                                               for d in spec["directions"]}))
-    attributions = {name: store.read_attributions(path) for name, path in zip(names, spec["attributions"])}
-    evaltables.cross_task_figure(attributions, spec["thresholds"][0], title, a.figures)
-    for r in df.itertuples():
-        log.info("%s:%s %s: Jaccard %.3f; test own %.4f, %s's %.4f (%+.4f [%+.4f, %+.4f]), random %.4f", r.task,
-                 r.feature, r.threshold, r.jaccard, r.own_test, r.other, r.other_test, r.other_minus_own,
-                 r.other_minus_own_low, r.other_minus_own_high, r.random_test)
-
-
-def cmd_html_table(a):
-    from . import evaltables
-    evaltables.html_table(a.csv, a.title, a.out, a.note)
 
 
 def add_evaluation_commands(sub) -> None:

@@ -55,3 +55,23 @@ def test_reduced_training_keeps_the_dims_in_its_checkpoint(tmp_path):
     ckpt = load_checkpoint(tmp_path / "r/model.pt")
     assert ckpt["dims"] == [0, 3, 5] and ckpt["model"].cfg.d_in == 3 and rec["n_dims"] == 3
     assert ckpt["mean"].shape == (3,)
+
+
+def test_batches_are_padded_to_their_own_longest_sequence_not_the_partitions(tmp_path, monkeypatch):
+    """Memory follows the batch: one very long training sequence pads only the batches it is in."""
+    from subspace import train as train_module
+    emb = humor(tmp_path)
+    emb.sequences[0] = np.repeat(emb.sequences[0], 50, axis=0)  # one train sample 50x longer than the rest
+    widths, real = [], train_module.pad_batch
+
+    def recording(seqs):
+        x, lengths = real(seqs)
+        widths.append((x.shape[1], max(len(s) for s in seqs)))
+        return x, lengths
+
+    monkeypatch.setattr(train_module, "pad_batch", recording)
+    cfg = TrainConfig(task_type="binary", lr=0.01, batch_size=16, max_epochs=2, seed=5)
+    run(emb, DEC, cfg, tmp_path / "m", targets=["humor"])
+    assert all(w == longest for w, longest in widths)
+    long = max(w for w, _ in widths)
+    assert sum(w == long for w, _ in widths) <= 2 + 3, "only the long sample's batches are that wide"
