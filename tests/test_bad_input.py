@@ -433,7 +433,8 @@ def test_bad_model_folder_or_media_template_stops_the_workflow_before_any_job(hu
     expected = breaker(config, model)
     proc = snakemake(tmp_path, config, "-n")
     out = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and f"config/config.yaml: {expected}" in out, out[-3000:]
+    # named by the config file that set the key: the user's (workdir/config.yaml), not the demo's config/config.yaml
+    assert proc.returncode != 0 and f"config.yaml: {expected}" in out and "config/config.yaml" not in out, out[-3000:]
     assert not (tmp_path / "results").exists()
 
 
