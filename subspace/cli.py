@@ -448,6 +448,17 @@ def cmd_html_table(a):
     evaltables.html_table(a.csv, a.title, a.out, a.note)
 
 
+def table_command(sub, name: str, help_: str, func, spec_help: str | None = None):
+    """A command that turns a task's JSON spec into a CSV and a Markdown table (callers add what else it takes)."""
+    s = sub.add_parser(name, help=help_)
+    s.add_argument("--task", required=True)
+    s.add_argument("--spec", required=True, help=spec_help)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--md", required=True)
+    s.set_defaults(func=func)
+    return s
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m subspace", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -492,33 +503,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_select)
 
-    s = sub.add_parser("table", help="full vs reduced comparison table")
-    s.add_argument("--task", required=True)
-    s.add_argument("--spec", required=True)
-    s.add_argument("--csv", required=True)
-    s.add_argument("--md", required=True)
-    s.set_defaults(func=cmd_table)
+    table_command(sub, "table", "full vs reduced comparison table", cmd_table)
 
-    s = sub.add_parser("recovery", help="demo: selected vs planted dimensions")
-    s.add_argument("--task", required=True)
+    s = table_command(sub, "recovery", "demo: selected vs planted dimensions", cmd_recovery)
     s.add_argument("--planted", required=True)
-    s.add_argument("--spec", required=True)
-    s.add_argument("--csv", required=True)
-    s.add_argument("--md", required=True)
-    s.set_defaults(func=cmd_recovery)
 
     s = sub.add_parser("plot", help="sorted mean/std attribution figures")
     s.add_argument("--task", required=True)
     s.add_argument("--spec", required=True)
     s.set_defaults(func=cmd_plot)
 
-    s = sub.add_parser("fuse", help="late fusion of per-modality predictions")
-    s.add_argument("--task", required=True)
-    s.add_argument("--spec", required=True)
-    s.add_argument("--csv", required=True)
-    s.add_argument("--md", required=True)
+    s = table_command(sub, "fuse", "late fusion of per-modality predictions", cmd_fuse)
     s.add_argument("--predictions", required=True)
-    s.set_defaults(func=cmd_fuse)
 
     s = sub.add_parser("fau", help="attribution per facial action unit, by muscle")
     s.add_argument("--task", required=True)
@@ -623,35 +619,17 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
     s.set_defaults(func=cmd_seed_attributions)
 
-    s = sub.add_parser("topk-table", help="top-k sweep table and figure of one feature")
-    s.add_argument("--task", required=True)
+    s = table_command(sub, "topk-table", "top-k sweep table and figure of one feature", cmd_topk_table)
     s.add_argument("--feature", required=True)
-    s.add_argument("--spec", required=True)
-    s.add_argument("--csv", required=True)
-    s.add_argument("--md", required=True)
     s.add_argument("--figures", nargs="+", required=True)
-    s.set_defaults(func=cmd_topk_table)
 
-    s = sub.add_parser("stability", help="pairwise Jaccard of the seeds' selections")
-    s.add_argument("--task", required=True)
-    s.add_argument("--spec", required=True)
-    s.add_argument("--csv", required=True)
-    s.add_argument("--md", required=True)
-    s.set_defaults(func=cmd_stability)
+    table_command(sub, "stability", "pairwise Jaccard of the seeds' selections", cmd_stability)
 
-    s = sub.add_parser("paper-table", help="the paper's reported numbers beside the run's")
-    s.add_argument("--task", required=True)
-    s.add_argument("--spec", required=True, help="JSON: task_type, features, full_vs_reduced, fusion, finetune")
-    s.add_argument("--csv", required=True)
-    s.add_argument("--md", required=True)
-    s.set_defaults(func=cmd_paper_table)
+    table_command(sub, "paper-table", "the paper's reported numbers beside the run's", cmd_paper_table,
+                  "JSON: task_type, features, full_vs_reduced, fusion, finetune")
 
-    s = sub.add_parser("attribution-checks", help="input scale of every feature's attributions (IG x input)")
-    s.add_argument("--task", required=True)
-    s.add_argument("--spec", required=True, help="JSON {feature: attribution file}")
-    s.add_argument("--csv", required=True)
-    s.add_argument("--md", required=True)
-    s.set_defaults(func=cmd_attribution_checks)
+    table_command(sub, "attribution-checks", "input scale of every feature's attributions (IG x input)",
+                  cmd_attribution_checks, "JSON {feature: attribution file}")
 
     s = sub.add_parser("cross-train", help="retrain on another task's sub-space and on random sets of its size")
     s.add_argument("--embeddings", required=True)
