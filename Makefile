@@ -29,12 +29,14 @@ test: install
 report: install
 	$(BIN)/snakemake --report results/report.html
 
-# CI's report (.ci/run): the smallest run (tests/data/deploy_config.yaml) in a temporary folder, then its report
-CI_DIR ?= $(shell mktemp -d)
+# CI's report (.ci/run): the smallest run (tests/data/deploy_config.yaml) in a temporary folder, then its report.
+# One folder for both commands: the shell picks it once (a make variable set from $(shell mktemp -d) would be
+# expanded, and a new folder made, at every use). CI_DIR=... keeps it somewhere else.
 ci-report: install
-	$(BIN)/snakemake --cores $(CORES) --directory $(CI_DIR) --configfile tests/data/deploy_config.yaml
-	$(BIN)/snakemake --directory $(CI_DIR) --configfile tests/data/deploy_config.yaml --report $(CI_DIR)/report.html
-	@echo "report: $(CI_DIR)/report.html"
+	set -e; dir="$${CI_DIR:-$$(mktemp -d)}"; \
+	$(BIN)/snakemake --cores $(CORES) --directory "$$dir" --configfile tests/data/deploy_config.yaml; \
+	$(BIN)/snakemake --directory "$$dir" --configfile tests/data/deploy_config.yaml --report "$$dir/report.html"; \
+	test -s "$$dir/report.html"; echo "report: $$dir/report.html"
 
 lint: install
 	$(BIN)/snakemake --lint
