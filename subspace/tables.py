@@ -16,7 +16,7 @@ def seed_summary(metric_files: list[str], partition: str = "devel") -> dict:
             "n_dims": records[0]["n_dims"], "parameters": records[0]["parameters"],
             "train_seconds": float(np.mean([r["train_seconds"] for r in records])),
             "epoch_seconds": float(np.median([r["median_epoch_seconds"] for r in records])),
-            "n_seeds": len(records)}
+            "n_seeds": len(records), "collapsed_seeds": sum(bool(r.get("collapsed_targets")) for r in records)}
 
 
 def comparison_table(task: str, full: dict[str, list[str]], reduced: dict[tuple[str, str], list[str]],
@@ -35,6 +35,7 @@ def comparison_table(task: str, full: dict[str, list[str]], reduced: dict[tuple[
             "full_parameters": f["parameters"], "reduced_parameters": r["parameters"],
             "full_train_s": f["train_seconds"], "reduced_train_s": r["train_seconds"],
             "full_epoch_s": f["epoch_seconds"], "reduced_epoch_s": r["epoch_seconds"],
+            "full_collapsed_seeds": f["collapsed_seeds"], "reduced_collapsed_seeds": r["collapsed_seeds"],
         })
     return pd.DataFrame(rows)
 
@@ -66,7 +67,22 @@ def to_markdown(df: pd.DataFrame, metric: str) -> str:
             f"({100 * (1 - r.reduced_parameters / r.full_parameters):.0f}% fewer) "
             f"| {r.full_train_s:.2f} → {r.reduced_train_s:.2f} "
             f"| {r.full_epoch_s:.3f} → {r.reduced_epoch_s:.3f} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + collapse_note(df)
+
+
+def collapse_note(df: pd.DataFrame) -> str:
+    """Names the decoders whose devel predictions were nearly constant (train.collapsed_targets)."""
+    if "full_collapsed_seeds" not in df:
+        return ""
+    found = {}
+    for r in df.itertuples():
+        for variant, count in (("full", r.full_collapsed_seeds), (r.threshold, r.reduced_collapsed_seeds)):
+            if count:
+                found[f"{r.feature} {variant}"] = f"{r.feature} {variant} ({count} of {r.n_seeds})"
+    if not found:
+        return ""
+    return ("\nNearly constant devel predictions (the decoder learned little beyond the label prior, so its score and "
+            "attributions mean little; see its training log): " + ", ".join(found.values()) + ".\n")
 
 
 def write_table(df: pd.DataFrame, csv_path, md_path, title: str, metric: str) -> None:

@@ -41,6 +41,17 @@ class TrainingError(ValueError):
     """Training cannot give a model (e.g. the devel score is undefined in every epoch)."""
 
 
+# A decoder whose devel predictions vary by less than this share of the labels' spread has learned little
+# beyond the label prior (its score comes from tiny wiggles); its attributions explain next to nothing.
+COLLAPSED_SPREAD = 1e-3
+
+
+def collapsed_targets(labels: np.ndarray, preds: np.ndarray, targets) -> list[str]:
+    """The targets whose predictions are nearly constant against the spread of their labels."""
+    label_std, pred_std = np.nanstd(labels, axis=0), np.std(preds, axis=0)
+    return [t for t, ls, ps in zip(targets, label_std, pred_std) if ls > 0 and ps < COLLAPSED_SPREAD * ls]
+
+
 def set_determinism(seed: int, threads: int = 1) -> None:
     torch.manual_seed(seed)
     np.random.seed(seed)
@@ -184,7 +195,7 @@ def run(emb: Embeddings, dec_kwargs: dict, cfg: TrainConfig, out_dir, dims=None,
     dec_cfg = DecoderConfig(d_in=emb.dim, n_targets=emb.labels.shape[1], **dec_kwargs)
     result = train_decoder(emb, dec_cfg, cfg, device)
     model, out_dir = result["model"], Path(out_dir)
-    rows, scores = [], {}
+    rows, scores, collapsed = [], {}, []
     for partition in ("train", "devel", "test"):
         part = emb.subset(partition)
         if not len(part.sample_ids):
@@ -192,6 +203,13 @@ def run(emb: Embeddings, dec_kwargs: dict, cfg: TrainConfig, out_dir, dims=None,
         pred = predict(model, normalised(part, result["mean"], result["std"]).sequences, 2 * cfg.batch_size, device)
         if not np.isnan(part.labels).any():
             scores[partition] = metrics.score(cfg.task_type, part.labels, pred)
+        if partition == "devel":
+            collapsed = collapsed_targets(part.labels, pred, targets)
+            if collapsed:
+                log.warning("seed %d: the decoder's devel predictions are nearly constant for %s (spread under "
+                            "%g of the labels'): it learned little beyond the label prior, so its scores and "
+                            "attributions mean little; try another lr, model_dim or patience", cfg.seed,
+                            ", ".join(collapsed), COLLAPSED_SPREAD)
         for i, sid in enumerate(part.sample_ids):
             row = {"sample_id": sid, "partition": partition}
             for k, t in enumerate(targets):
@@ -202,7 +220,7 @@ def run(emb: Embeddings, dec_kwargs: dict, cfg: TrainConfig, out_dir, dims=None,
               "n_dims": emb.dim, "parameters": count_parameters(model), "best_epoch": result["best_epoch"],
               "epochs": len(result["history"]), "train_seconds": result["train_seconds"],
               "median_epoch_seconds": float(np.median(result["epoch_seconds"])),
-              "history": result["history"]}
+              "collapsed_targets": collapsed, "history": result["history"]}
     save_checkpoint(out_dir / "model.pt", model.cpu(), dims, result["mean"], result["std"], cfg.task_type)
     write_csv(out_dir / "predictions.csv", pd.DataFrame(rows), float_format=None)
     write_json(out_dir / "metrics.json", record)

@@ -1,9 +1,11 @@
+import logging
+
 import numpy as np
 import torch
 
 from subspace import demo, data
 from subspace.decoder import Decoder, DecoderConfig, count_parameters, pad_batch
-from subspace.train import TrainConfig, load_checkpoint, run
+from subspace.train import TrainConfig, collapsed_targets, load_checkpoint, run
 
 SPEC = {"coaches": {"train": 3, "devel": 1, "test": 1}, "videos_per_coach": 2, "segments_per_video": 30,
         "positive_rate": 0.5, "features": {"w2v": {"dim": 12, "planted": 4, "signal": 0.6}}}
@@ -75,3 +77,24 @@ def test_batches_are_padded_to_their_own_longest_sequence_not_the_partitions(tmp
     assert all(w == longest for w, longest in widths)
     long = max(w for w, _ in widths)
     assert sum(w == long for w, _ in widths) <= 2 + 3, "only the long sample's batches are that wide"
+
+
+def test_collapsed_targets_are_those_whose_predictions_barely_vary():
+    labels = np.array([[0.0, 0.1], [1.0, 0.9], [1.0, 0.5], [0.0, 0.3]])
+    preds = np.array([[0.2, 0.10], [0.8, 0.30], [0.7, 0.20], [0.3, 0.40]])
+    assert collapsed_targets(labels, preds, ["a", "b"]) == []
+    preds[:, 1] = 0.37 + np.array([1, -1, 2, 0]) * 1e-6
+    assert collapsed_targets(labels, preds, ["a", "b"]) == ["b"]
+    assert collapsed_targets(np.ones((4, 2)), np.ones((4, 2)), ["a", "b"]) == []  # constant labels: not this check
+
+
+def test_a_decoder_that_learned_nothing_is_flagged_in_its_log_and_metrics(tmp_path, caplog):
+    emb = humor(tmp_path)
+    cfg = TrainConfig(task_type="binary", lr=0.01, batch_size=16, max_epochs=6, seed=5)
+    learned = run(emb, DEC, cfg, tmp_path / "learned", targets=["humor"])
+    assert learned["collapsed_targets"] == []
+    blank = emb.replace_sequences([np.zeros_like(s) for s in emb.sequences])  # nothing to learn from
+    with caplog.at_level(logging.WARNING, logger="subspace.train"):
+        rec = run(blank, DEC, cfg, tmp_path / "blank", targets=["humor"])
+    assert rec["collapsed_targets"] == ["humor"]
+    assert "seed 5: the decoder's devel predictions are nearly constant for humor" in caplog.text
