@@ -294,6 +294,13 @@ def feature_matrix(df: pd.DataFrame, path: Path) -> np.ndarray:
     columns = [c for c in df.columns if c not in META_COLUMNS]
     if not columns:
         raise InputError(path, f"has no feature columns besides {list(META_COLUMNS)}")
+    n_meta = len(df.columns) - len(columns)
+    if list(df.columns[n_meta:]) != columns:
+        # the organisers' files (and their baseline, which reads features from the third column on) put the
+        # meta columns first; a column before or between them is most likely an id, not a feature dimension
+        shown = list(df.columns[:max(i for i, c in enumerate(df.columns) if c in META_COLUMNS) + 2])
+        raise InputError(path, f"columns {shown}: {list(META_COLUMNS)} must come before "
+                               f"every feature column (is '{columns[0]}' an id column? remove it or rename it)")
     values = df[columns]
     try:
         matrix = values.to_numpy(dtype=np.float32)

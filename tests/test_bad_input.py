@@ -191,6 +191,10 @@ MIMIC_CASES = [
     ("reversed feature rows with a duplicate", lambda r: edit(r / "features/faus/00004.csv",
                                                              lambda d: pd.concat([d, d.iloc[[0]]]).iloc[::-1]),
      "00004.csv", "timestamp 0 appears twice (rows 2 and"),
+    ("an id column between the meta columns", lambda r: [edit(f, lambda d: d.insert(1, "video_id", f.stem) or d)
+                                                         for f in sorted((r / "features/faus").glob("*.csv"))],
+     "00000.csv", "['timestamp', 'video_id', 'segment_id', 'AU01']: ['segment_id', 'timestamp'] must come before "
+                  "every feature column (is 'video_id' an id column?"),
 ]
 
 
