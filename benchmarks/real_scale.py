@@ -118,18 +118,19 @@ def run_task(task: str, args, work: Path, env: dict, startup_s: float) -> list[d
     me = str(Path(__file__).resolve())
     steps = []
 
-    def step(name, cmd, scales=True, epochs_of=None):
+    def step(name, cmd, scales=True, epochs_of=None, fixed_s=startup_s):
         r = measured(cmd, env)
-        r.update(task=task, step=name, scales=scales)
+        r.update(task=task, step=name, scales=scales, fixed_s=fixed_s)
         if epochs_of:
             r["metrics"] = json.loads((Path(epochs_of) / "metrics.json").read_text())
         steps.append(r)
         print(f"# {task} {name}: {r['wall_s']:.1f} s, {r['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
         return r
 
-    made = step("store write", [py, me, "_make", task, str(scale_of(task, args)), store])
+    # the store steps run this script (no torch import): all of their time grows with the samples
+    made = step("store write", [py, me, "_make", task, str(scale_of(task, args)), store], fixed_s=0.0)
     made["info"] = json.loads(made["stdout"])
-    step("store read", [py, me, "_read", store])["info"] = json.loads(steps[-1]["stdout"])
+    step("store read", [py, me, "_read", store], fixed_s=0.0)["info"] = json.loads(steps[-1]["stdout"])
     targets = ["humor"] if task == "humor" else ["approval", "disappointment", "uncertainty"]
     decoder = json.loads(args.mimic_decoder) if task == "mimic" and args.mimic_decoder else DECODERS[task]
     spec = json.dumps({"task_type": "binary" if task == "humor" else "regression", "decoder": decoder,
@@ -169,16 +170,17 @@ def scale_of(task: str, args) -> float:
     return args.mimic_scale if task == "mimic" and args.mimic_scale else args.scale
 
 
-def full_scale_seconds(r: dict, args, startup_s: float) -> float:
-    """One step's seconds at scale 1 (and, for training, ``--grid-epochs`` epochs)."""
+def full_scale_seconds(r: dict, args) -> float:
+    """One step's seconds at scale 1 (and, for training, ``--grid-epochs`` epochs); its fixed part (the process
+    start-up: import torch, captum, subspace) does not grow with the samples."""
     if not r["scales"]:
         return r["wall_s"]
-    scale = scale_of(r["task"], args)
+    scale, fixed = scale_of(r["task"], args), r["fixed_s"]
     if "metrics" in r:
         epochs = r["metrics"]["train_seconds"]
-        rest = max(r["wall_s"] - startup_s - epochs, 0.0)
-        return startup_s + (epochs / r["metrics"]["epochs"] * args.grid_epochs + rest) / scale
-    return startup_s + max(r["wall_s"] - startup_s, 0.0) / scale
+        rest = max(r["wall_s"] - fixed - epochs, 0.0)
+        return fixed + (epochs / r["metrics"]["epochs"] * args.grid_epochs + rest) / scale
+    return fixed + max(r["wall_s"] - fixed, 0.0) / scale
 
 
 def main() -> None:
@@ -225,7 +227,7 @@ def report(steps: list[dict], args, startup_s: float, startup_rss: float) -> Non
         info = next(s["info"] for s in steps if s["task"] == r["task"] and s["step"] == "store write")
         n = "/".join(str(v) for v in info["samples"].values())
         m = r.get("metrics")
-        at_scale = full_scale_seconds(r, args, startup_s)
+        at_scale = full_scale_seconds(r, args)
         print(f"| {r['task']} | {r['step']} | {n} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | "
               f"{m['median_epoch_seconds']:.2f} | {m['parameters']:,} | {at_scale:.0f} |" if m else
               f"| {r['task']} | {r['step']} | {n} | {r['wall_s']:.1f} | {r['peak_rss_mb']:.0f} | | | {at_scale:.0f} |")
