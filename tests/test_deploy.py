@@ -61,14 +61,16 @@ def test_own_config_replaces_the_demo_config(tmp_path):
 def test_job_lines_do_not_list_every_data_file(tmp_path):
     """Snakemake's reasons list every missing or updated file, and a demo job's outputs are every CSV it
     writes. The workflow profile's `quiet: [reason]` and the demo rules' one-line `message:` drop those
-    lists; a job's own inputs are still printed (the SLURM dry run reads the resources next to them)."""
+    lists; the store job, whose inputs are every feature CSV, prints one line too."""
     own = tmp_path / "my.yaml"
     own.write_text(CONFIG.read_text().replace("results: results", f"results: {tmp_path / 'out'}"))
     out = snakemake(ROOT, "--configfile", str(own), "-n").stdout
     assert any(line.startswith("Job ") and "demo data: mimic (log: " in line for line in out.splitlines()), out[-3000:]
     assert "Reason:" not in out and "    reason:" not in out, out[-3000:]
-    listing = [line for line in out.splitlines() if "features/w2v/00001.csv" in line]
-    assert len(listing) == 1 and listing[0].lstrip().startswith("input:"), [line[:200] for line in listing]
+    assert any(line.startswith("Job ") and "store: mimic/w2v from the feature CSVs (log: " in line
+               for line in out.splitlines()), out[-3000:]
+    listing = [line[:200] for line in out.splitlines() if "features/w2v/00001.csv" in line]
+    assert not listing, listing
 
 
 def test_config_errors_name_the_file_that_set_the_key(tmp_path):
