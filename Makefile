@@ -45,8 +45,10 @@ lint: install
 dag: install
 	$(BIN)/snakemake --rulegraph | dot -Tpng > docs/rulegraph.png
 
-clean-demo:
-	rm -rf results resources/demo
+# only what the shipped config's jobs wrote (a run of your own config in results/ stays); logs and benchmarks stay
+clean-demo: install
+	$(BIN)/snakemake --delete-all-output --cores 1
+	rm -rf resources/demo
 
 # profiles/slurm on a throw-away single-node SLURM cluster (root; installs slurm-wlm and munge)
 .PHONY: slurm-e2e
