@@ -139,8 +139,15 @@ def cmd_attribute(a):
     from .atomic import read_json
     spec = json.loads(a.spec)
     # attribute with the seed whose full decoder scored best on devel
-    scores = [read_json(Path(d) / "metrics.json")["scores"]["devel"] for d in a.model_dirs]
-    best = a.model_dirs[max(range(len(scores)), key=scores.__getitem__)]
+    records = [read_json(Path(d) / "metrics.json") for d in a.model_dirs]
+    scores = [r["scores"]["devel"] for r in records]
+    best_index = max(range(len(scores)), key=scores.__getitem__)
+    best = a.model_dirs[best_index]
+    collapsed = records[best_index].get("collapsed_targets") or []
+    decoder_warning = (f"the explained decoder's devel predictions are nearly constant for {', '.join(collapsed)}: "
+                       f"it learned little, so its attributions and the selection mean little" if collapsed else "")
+    if decoder_warning:
+        log.warning("%s: %s", best, decoder_warning)
     ckpt = train.load_checkpoint(Path(best) / "model.pt")
     emb = train.prepare_inputs(store.read_embeddings(a.embeddings), ckpt).subset("train")
     scale = evaluate.input_scale(emb.sequences)  # on what IG multiplies by: the decoder's (normalised?) inputs
@@ -156,7 +163,8 @@ def cmd_attribute(a):
     log.info("done in %.1f s; median relative completeness error %.2e", time.perf_counter() - start, rel)
     store.write_attributions(a.out, stats, emb.dim_names, {
         "model": str(best), "n_samples": len(emb.sample_ids), "n_steps": cfg.n_steps, "method": cfg.method,
-        "aggregate": cfg.aggregate, "output": cfg.output, "median_relative_completeness_error": rel, **scale})
+        "aggregate": cfg.aggregate, "output": cfg.output, "median_relative_completeness_error": rel,
+        "decoder_warning": decoder_warning, **scale})
 
 
 def cmd_select(a):
@@ -392,10 +400,11 @@ def cmd_attribution_checks(a):
     from .atomic import write_csv, write_text
     df = evaltables.attribution_checks_table(json.loads(a.spec))
     write_csv(a.csv, df)
-    write_text(a.md, evaltables.attribution_checks_markdown(df, f"{a.task}: input scale of the attributions"))
+    write_text(a.md, evaltables.attribution_checks_markdown(df, f"{a.task}: attribution checks (input scale, explained decoder)"))
     for r in df.itertuples():
-        if r.scale_warning:
-            log.warning("%s/%s: %s", a.task, r.feature, r.scale_warning)
+        for warning in (r.scale_warning, r.decoder_warning):
+            if warning:
+                log.warning("%s/%s: %s", a.task, r.feature, warning)
 
 
 def cmd_cross_train(a):

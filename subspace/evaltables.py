@@ -331,7 +331,8 @@ def html_table(csv_path, title: str, out_path, note: str = "") -> None:
 
 def attribution_checks_table(per_feature: dict[str, str]) -> pd.DataFrame:
     """Per feature: the spread of the per-dimension std of the inputs IG saw, and the attribution job's
-    scale warning (empty when the scales are comparable or the inputs were normalised)."""
+    warnings: scale (empty when the scales are comparable or the inputs were normalised) and decoder (the
+    explained decoder's predictions were nearly constant)."""
     from .store import read_attributions
 
     rows = []
@@ -341,7 +342,8 @@ def attribution_checks_table(per_feature: dict[str, str]) -> pd.DataFrame:
                      "median_relative_completeness_error": attrs.get("median_relative_completeness_error"),
                      "input_std_min": attrs.get("input_std_min", np.nan), "input_std_max": attrs.get("input_std_max", np.nan),
                      "input_std_ratio": attrs.get("input_std_ratio", np.nan),
-                     "scale_warning": str(attrs.get("scale_warning", "not checked (older attribution file)"))})
+                     "scale_warning": str(attrs.get("scale_warning", "not checked (older attribution file)")),
+                     "decoder_warning": str(attrs.get("decoder_warning", ""))})
     return pd.DataFrame(rows)
 
 
@@ -349,13 +351,14 @@ def attribution_checks_markdown(df: pd.DataFrame, title: str) -> str:
     lines = [f"# {title}", "",
              "Spread of the per-dimension std of the training rows the explained decoder sees (after its "
              "normalisation, if any). Above 100x, Integrated Gradients (gradient x input) favours the "
-             "large-scale dimensions; set `normalise: true` for such a feature.", "",
+             "large-scale dimensions; set `normalise: true` for such a feature. A decoder whose devel predictions "
+             "are nearly constant has learned little, so what IG finds in it means little.", "",
              "| feature | samples | completeness error | input std min – max | ratio | warning |",
              "|---|---|---|---|---|---|"]
     for r in df.itertuples():
         lines.append(f"| {r.feature} | {r.n_samples} | {r.median_relative_completeness_error:.2e} "
                      f"| {r.input_std_min:.3g} – {r.input_std_max:.3g} | {r.input_std_ratio:.1f}x "
-                     f"| {r.scale_warning or 'none'} |")
+                     f"| {'; '.join(w for w in (r.scale_warning, r.decoder_warning) if w) or 'none'} |")
     return "\n".join(lines) + "\n"
 
 

@@ -436,3 +436,28 @@ def test_cross_task_table_markdown_and_figure(tmp_path):
     atts = {t: store.read_attributions(tmp_path / f"{t}.h5") for t in ("humor", "mimic")}
     evaltables.cross_task_figure(atts, "mean", "t", [tmp_path / "c.png"])
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_attributing_a_decoder_that_learned_nothing_is_flagged(tmp_path, caplog):
+    from subspace import cli, store, train
+    from subspace.store import Embeddings
+    rng = np.random.default_rng(0)
+    seqs = [rng.standard_normal((4, 3)).astype(np.float32) for _ in range(30)]
+    parts = np.array(["train"] * 18 + ["devel"] * 6 + ["test"] * 6)
+    emb = Embeddings(seqs, [np.arange(4) * 500] * 30, np.array([f"s{i:02d}" for i in range(30)]), parts,
+                     rng.integers(0, 2, (30, 1)).astype(np.float32), ["d0", "d1", "d2"])
+    store.write_embeddings(tmp_path / "e.h5", emb)
+    train.run(emb, {"model_dim": 4, "rnn_layers": 1, "d_fc_out": 4},
+              train.TrainConfig(task_type="binary", max_epochs=1, seed=1), tmp_path / "m", targets=["humor"])
+    metrics_file = tmp_path / "m/metrics.json"
+    record = json.loads(metrics_file.read_text())
+    metrics_file.write_text(json.dumps(dict(record, collapsed_targets=["humor"])))  # as train.run flags it
+    with caplog.at_level("WARNING"):
+        assert cli.main(["attribute", "--embeddings", str(tmp_path / "e.h5"), "--model-dirs", str(tmp_path / "m"),
+                         "--spec", json.dumps({"n_steps": 4, "batch_size": 16}), "--out", str(tmp_path / "a.h5")]) == 0
+    attrs = store.read_attributions(tmp_path / "a.h5")["attrs"]
+    assert "nearly constant for humor" in attrs["decoder_warning"]
+    assert any("nearly constant for humor" in r.getMessage() for r in caplog.records)
+    md = evaltables.attribution_checks_markdown(evaltables.attribution_checks_table({"w2v": str(tmp_path / "a.h5")}),
+                                                "t")
+    assert "nearly constant for humor: it learned little" in md, md
