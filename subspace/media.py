@@ -1,4 +1,4 @@
-"""Readers for raw MuSe media: audio (WAV), video (MP4 or frame folders), transcripts, py-feat FAUs.
+"""Readers for raw MuSe media: audio (WAV, or the audio track of an MP4/M4A/MP3), video (MP4 or frame folders), transcripts, py-feat FAUs.
 
 Where the files are is given by path templates in the config (``tasks.<task>.media``), with
 ``{subject}`` (Humor: the coach folder) and ``{video}`` (the video id) filled in, e.g.
@@ -97,7 +97,11 @@ def media_path(spec: dict, key: str, subject: str, video: str) -> Path:
 
 # ------------------------------------------------------------------------------------- audio
 def read_wav(path, sampling_rate: int) -> np.ndarray:
-    """Mono float32 samples at ``sampling_rate`` (channels averaged, polyphase resampling)."""
+    """Mono float32 samples at ``sampling_rate`` (channels averaged, polyphase resampling).
+
+    WAV/FLAC/OGG are read with soundfile; anything else FFmpeg decodes (the audio track of an MP4 video,
+    M4A, MP3) with PyAV, so a template may point at the videos themselves.
+    """
     import soundfile as sf
     from scipy.signal import resample_poly
 
@@ -106,15 +110,38 @@ def read_wav(path, sampling_rate: int) -> np.ndarray:
         raise InputError(path, "audio file does not exist")
     try:
         wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        wav = wav.mean(axis=1)
     except (RuntimeError, sf.LibsndfileError) as exc:
-        raise InputError(path, f"cannot decode audio (not a WAV/FLAC file?): {exc}") from None
-    wav = wav.mean(axis=1)
+        wav, sr = _decode_audio_track(path, exc)
     if len(wav) == 0:
         raise InputError(path, "audio file has no samples")
     if sr != sampling_rate:
         g = gcd(int(sr), int(sampling_rate))
         wav = resample_poly(wav, sampling_rate // g, sr // g).astype(np.float32)
     return wav
+
+
+def _decode_audio_track(path: Path, soundfile_error: Exception) -> tuple[np.ndarray, int]:
+    """The first audio stream of a file soundfile cannot read, mixed down to mono, at its own rate."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise InputError(path, "has no audio track")
+            stream = container.streams.audio[0]
+            rate = stream.rate or stream.codec_context.sample_rate
+            # planar float, one row per channel, averaged as for WAVs (FFmpeg's own mono mix-down scales by
+            # -3 dB per channel instead); the caller resamples
+            resampler = av.AudioResampler(format="fltp", rate=rate)
+            chunks = [out.to_ndarray().mean(axis=0) for frame in container.decode(stream)
+                      for out in resampler.resample(frame)]
+            chunks += [out.to_ndarray().mean(axis=0) for out in resampler.resample(None)]
+    except InputError:
+        raise
+    except (av.FFmpegError, ValueError, IndexError) as exc:
+        raise InputError(path, f"cannot decode audio (soundfile: {soundfile_error}; FFmpeg: {exc})") from None
+    return (np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)), int(rate)
 
 
 # ------------------------------------------------------------------------------------- video

@@ -69,6 +69,51 @@ def test_read_wav_mixes_down_resamples_and_rejects_bad_files(tmp_path):
         media.read_wav(tmp_path / "none.wav", 1000)
 
 
+def write_av(path, tone: np.ndarray | None, rate: int = 44100, video: bool = False):
+    """An AAC track (stereo copies of ``tone``) and/or a 2-frame MPEG-4 video track, with PyAV."""
+    import av
+    with av.open(str(path), "w") as c:
+        v = c.add_stream("mpeg4", rate=2) if video else None
+        if v:
+            v.width, v.height, v.pix_fmt = 32, 32, "yuv420p"
+        if tone is not None:
+            a = c.add_stream("aac", rate=rate)
+            a.layout = "stereo"
+            stereo = np.stack([tone, tone]).astype(np.float32)
+            for i in range(0, stereo.shape[1], 1024):
+                frame = av.AudioFrame.from_ndarray(stereo[:, i:i + 1024].copy(), format="fltp", layout="stereo")
+                frame.sample_rate, frame.pts = rate, i
+                for packet in a.encode(frame):
+                    c.mux(packet)
+            for packet in a.encode(None):
+                c.mux(packet)
+        if v:
+            for i in range(2):
+                frame = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
+                frame.pts = i
+                for packet in v.encode(frame):
+                    c.mux(packet)
+            for packet in v.encode(None):
+                c.mux(packet)
+
+
+def test_audio_tracks_of_videos_and_compressed_files_read_like_wavs(tmp_path):
+    """A media template may point at MP4 videos (or M4A): their audio track is decoded with PyAV, mixed down
+    and resampled as a WAV's."""
+    tone = 0.5 * np.sin(2 * np.pi * 50 * np.arange(44100) / 44100)
+    write_av(tmp_path / "a.m4a", tone)
+    write_av(tmp_path / "v.mp4", tone, video=True)
+    sf.write(tmp_path / "a.wav", np.stack([tone, tone], 1), 44100, subtype="FLOAT")
+    wav = media.read_wav(tmp_path / "a.wav", 1000)
+    for name in ("a.m4a", "v.mp4"):
+        decoded = media.read_wav(tmp_path / name, 1000)
+        assert decoded.dtype == np.float32 and abs(len(decoded) - 1000) < 50
+        np.testing.assert_allclose(decoded[100:900], wav[100:900], atol=0.02)  # AAC is lossy
+    write_av(tmp_path / "silent.mp4", None, video=True)
+    with pytest.raises(InputError, match="silent.mp4: has no audio track"):
+        media.read_wav(tmp_path / "silent.mp4", 1000)
+
+
 def test_audio_frames_pooled_per_500ms_deterministic_and_batch_invariant(models, tmp_path):
     rng = np.random.default_rng(0)
     sf.write(tmp_path / "x.wav", 0.3 * rng.standard_normal(23_300), 1000, subtype="PCM_16")  # 23.3 s
