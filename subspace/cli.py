@@ -400,7 +400,8 @@ def cmd_attribution_checks(a):
     from .atomic import write_csv, write_text
     df = evaltables.attribution_checks_table(json.loads(a.spec))
     write_csv(a.csv, df)
-    write_text(a.md, evaltables.attribution_checks_markdown(df, f"{a.task}: attribution checks (input scale, explained decoder)"))
+    title = f"{a.task}: attribution checks (input scale, explained decoder)"
+    write_text(a.md, evaltables.attribution_checks_markdown(df, title))
     for r in df.itertuples():
         for warning in (r.scale_warning, r.decoder_warning):
             if warning:

@@ -1,4 +1,5 @@
-"""Readers for raw MuSe media: audio (WAV, or the audio track of an MP4/M4A/MP3), video (MP4 or frame folders), transcripts, py-feat FAUs.
+"""Readers for raw MuSe media: audio (WAV, or the audio track of an MP4/M4A/MP3), video (MP4 or frame
+folders), transcripts, py-feat FAUs.
 
 Where the files are is given by path templates in the config (``tasks.<task>.media``), with
 ``{subject}`` (Humor: the coach folder) and ``{video}`` (the video id) filled in, e.g.
