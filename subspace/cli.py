@@ -469,6 +469,12 @@ def table_command(sub, name: str, help_: str, func, spec_help: str | None = None
     return s
 
 
+def decoder_run_arguments(s) -> None:
+    """Where a command that runs decoders computes: CPU threads and the torch device."""
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m subspace", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -494,8 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, nargs="+", required=True)
     s.add_argument("--selection")
     s.add_argument("--out-dir", nargs="+", required=True, help="one per seed")
-    s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
+    decoder_run_arguments(s)
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("attribute", help="Integrated Gradients over the training partition")
@@ -503,8 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model-dirs", nargs="+", required=True)
     s.add_argument("--spec", required=True)
     s.add_argument("--out", required=True)
-    s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
+    decoder_run_arguments(s)
     s.set_defaults(func=cmd_attribute)
 
     s = sub.add_parser("select", help="keep dimensions above a threshold")
@@ -601,9 +605,8 @@ def add_evaluation_commands(sub) -> None:
                    help="the labels of the statistical rankings")
     s.add_argument("--random-seed", type=int, default=0, help="the random control's and mutual information's seed")
     s.add_argument("--batch-size", type=int, default=128)
-    s.add_argument("--threads", type=int, default=1)
     s.add_argument("--out", required=True)
-    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
+    decoder_run_arguments(s)
     s.set_defaults(func=cmd_rank)
 
     s = sub.add_parser("topk-train", help="retrain on the top-k dimensions of one ranking, for each k")
@@ -615,8 +618,7 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--seed", type=int, required=True)
     s.add_argument("--models-dir", required=True)
     s.add_argument("--out", required=True)
-    s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
+    decoder_run_arguments(s)
     s.set_defaults(func=cmd_topk_train)
 
     s = sub.add_parser("seed-attributions", help="IG of every seed's full decoder (selection stability)")
@@ -625,8 +627,7 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--model-dirs", nargs="+", required=True)
     s.add_argument("--spec", required=True)
     s.add_argument("--out", required=True)
-    s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
+    decoder_run_arguments(s)
     s.set_defaults(func=cmd_seed_attributions)
 
     s = table_command(sub, "topk-table", "top-k sweep table and figure of one feature", cmd_topk_table)
@@ -649,8 +650,7 @@ def add_evaluation_commands(sub) -> None:
     s.add_argument("--random-seed", type=int, default=0)
     s.add_argument("--models-dir", required=True)
     s.add_argument("--out", required=True)
-    s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:<i> (training.device)")
+    decoder_run_arguments(s)
     s.set_defaults(func=cmd_cross_train)
 
     s = sub.add_parser("cross-task", help="cross-task sub-space table and figure of one feature pair")

@@ -138,8 +138,6 @@ def _decode_audio_track(path: Path, soundfile_error: Exception) -> tuple[np.ndar
             chunks = [out.to_ndarray().mean(axis=0) for frame in container.decode(stream)
                       for out in resampler.resample(frame)]
             chunks += [out.to_ndarray().mean(axis=0) for out in resampler.resample(None)]
-    except InputError:
-        raise
     except (av.FFmpegError, ValueError, IndexError) as exc:
         raise InputError(path, f"cannot decode audio (soundfile: {soundfile_error}; FFmpeg: {exc})") from None
     return (np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)), int(rate)
