@@ -6,7 +6,7 @@ CORES ?= 2
 export PATH := $(BIN):$(PATH)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test lint dag report ci-report clean-demo
+.PHONY: install demo test lint dag report report-zip summary ci-report clean-demo
 
 install: $(VENV)/.installed
 
@@ -25,9 +25,18 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q tests
 
-# the self-contained HTML report of a finished run (`make demo` first)
+# the self-contained HTML report of a finished run (`make demo` first); to build it elsewhere, copy
+# .snakemake/metadata with results/ (docs/outputs.md, "Building the report elsewhere")
 report: install
 	$(BIN)/snakemake --report results/report.html
+
+# the same as a zip (large runs): unpack it and open its report.html
+report-zip: install
+	$(BIN)/snakemake --report results/report.zip
+
+# what the run printed at its end: per task the kept dimensions and full -> reduced scores
+summary: install
+	$(BIN)/python -m subspace summary --results results
 
 # CI's report (.ci/run): the smallest run (tests/data/deploy_config.yaml) in a temporary folder, then its report.
 # One folder for both commands: the shell picks it once (a make variable set from $(shell mktemp -d) would be

@@ -1,14 +1,18 @@
 """Integrated Gradients (captum) of a trained decoder's outputs w.r.t. every input dimension."""
 from __future__ import annotations
 
+import json
 import logging
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from captum.attr import IntegratedGradients
 from tqdm import tqdm
 
+from .config.model import Attribution, default
 from .decoder import Decoder, pad_batch
 
 log = logging.getLogger(__name__)
@@ -16,24 +20,31 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AttributionConfig:
-    n_steps: int = 50
-    # Gauss-Legendre (captum's default) is exact to float precision at 50 steps; "riemann_right" is the
-    # paper's formula (sum of gradients at k/m, k = 1..m), 3.8% completeness error there
-    method: str = "gausslegendre"
-    internal_batch_size: int = 2048  # rows per forward pass; unbounded, captum needs ~9 GB for 512 sequences
-    batch_size: int = 128            # sequences per attribute() call
-    aggregate: str = "abs"           # "abs": mean |attribution| (sign-free relevance); "signed": raw mean
+    """Integrated Gradients' settings (config section ``attribution``; defaults from the config model)."""
+
+    n_steps: int = default(Attribution, "n_steps")
+    # Gauss-Legendre (captum's default): median completeness error at 50 steps ~1e-6 on the benchmark decoder,
+    # up to 1e-3-1e-2 on others; "riemann_right" is the paper's formula (sum of gradients at k/m, k = 1..m), 1-16%
+    # on the same decoders (benchmarks/README.md)
+    method: str = default(Attribution, "method")
+    # rows per forward pass; unbounded, captum needs ~9 GB for 512 sequences
+    internal_batch_size: int = default(Attribution, "internal_batch_size")
+    batch_size: int = default(Attribution, "batch_size")  # sequences per attribute() call
+    aggregate: str = default(Attribution, "aggregate")  # "abs": mean |attribution|; "signed": raw mean
     # "projection": integrate in the input projection's output space and map back through its weights
     # (exact, because the projection is linear without bias, and ~2x faster); "input": plain captum on x
-    interpolate_in: str = "projection"
+    interpolate_in: str = default(Attribution, "interpolate_in")
     # "activated": the model's output after its final sigmoid, what the paper attributed (captum on the
     # baseline's decoders); "logit": the score before it
-    output: str = "activated"
+    output: str = default(Attribution, "output")
+    # multiclass decoders: "labelled" explains each sample's labelled class, "mean" averages every class's IG
+    multiclass: str = default(Attribution, "multiclass")
 
 
-def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor, target: int,
+def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor, target: int | torch.Tensor,
                          cfg: AttributionConfig) -> tuple[np.ndarray, np.ndarray]:
-    """IG of output ``target`` for a padded batch, zero baseline, multiplied by inputs.
+    """IG of output ``target`` (an index, or a tensor of one per sample: each sample's class) for a padded batch,
+    zero baseline, multiplied by inputs.
 
     Returns attributions (batch, time, dim) and the completeness delta per sample
     (sum of attributions minus (f(x) - f(0))).
@@ -61,9 +72,17 @@ def integrated_gradients(model: Decoder, x: torch.Tensor, lengths: torch.Tensor,
         path_grad_h = ig.attribute(h, baselines=torch.zeros_like(h), **options)
     with torch.no_grad():
         attr = x * (path_grad_h @ model.inp.weight)
-        gap = model(x, lengths, activate)[:, target] - model(torch.zeros_like(x), lengths, activate)[:, target]
+        gap = output_of(model(x, lengths, activate), target) - output_of(model(torch.zeros_like(x), lengths, activate),
+                                                                         target)
         delta = attr.sum(dim=(1, 2)) - gap
     return attr.cpu().numpy(), delta.cpu().numpy()
+
+
+def output_of(outputs: torch.Tensor, target: int | torch.Tensor) -> torch.Tensor:
+    """Each sample's output ``target``: one index for all, or one per sample."""
+    if isinstance(target, torch.Tensor):
+        return outputs.gather(1, target.view(-1, 1).to(outputs.device))[:, 0]
+    return outputs[:, target]
 
 
 def padded_batches(sequences: list[np.ndarray], batch_size: int, device="cpu"):
@@ -79,21 +98,31 @@ def padded_batches(sequences: list[np.ndarray], batch_size: int, device="cpu"):
 
 
 def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: AttributionConfig,
-                        progress: bool = True, device="cpu") -> dict[str, np.ndarray]:
+                        progress: bool = True, device="cpu", labels=None) -> dict[str, np.ndarray]:
     """Per-dimension mean and std of IG over all samples' valid time steps, per output.
 
-    Outputs are attributed separately; ``mean``/``std`` average them over outputs (Mimic's rule).
+    Outputs are attributed separately; ``mean``/``std`` average them over outputs (Mimic's rule). A multiclass
+    decoder (softmax) with ``cfg.multiclass == "labelled"`` explains each sample's labelled class (``labels``:
+    the class index per sequence): ``mean``/``std`` pool every sample's cells, ``mean_per_target`` holds each
+    class's statistics over the samples of that class (NaN for a class without samples), and the completeness
+    columns hold the one explained output per sample.
     """
     if not sequences:
         raise ValueError("no sequences to attribute")
-    n_targets, dim = model.cfg.n_targets, sequences[0].shape[1]
+    if cfg.aggregate not in ("abs", "signed"):  # anything else would silently give the signed mean
+        raise ValueError(f"attribution aggregate must be 'abs' or 'signed', not '{cfg.aggregate}'")
+    labelled = explains_labelled_class(model, cfg.multiclass)
+    if labelled and labels is None:
+        raise ValueError("IG of each sample's labelled class needs the samples' labels")
+    n_outputs, dim = model.cfg.n_targets, sequences[0].shape[1]
     # running sums over every valid (sample, time step) cell, per output
-    s1 = np.zeros((n_targets, dim))
-    s2 = np.zeros((n_targets, dim))
-    n_cells = 0
-    deltas = np.zeros((len(sequences), n_targets))
-    gaps = np.zeros((len(sequences), n_targets))
-    model = model.to(device)
+    s1 = np.zeros((n_outputs, dim))
+    s2 = np.zeros((n_outputs, dim))
+    n_cells = np.zeros(n_outputs)
+    explained = 1 if labelled else n_outputs
+    deltas = np.zeros((len(sequences), explained))
+    gaps = np.zeros((len(sequences), explained))
+    model = model.to(device).eval()  # before the output gaps below, not only inside integrated_gradients
     batches = padded_batches(sequences, cfg.batch_size, device)
     for idx, x, lengths, valid in tqdm(batches, total=-(-len(sequences) // cfg.batch_size),
                                        desc="integrated gradients", unit="batch", disable=not progress,
@@ -101,20 +130,46 @@ def attribute_sequences(model: Decoder, sequences: list[np.ndarray], cfg: Attrib
         activate = cfg.output == "activated"
         with torch.no_grad():
             gap = (model(x, lengths, activate) - model(torch.zeros_like(x), lengths, activate)).cpu().numpy()
-        for k in range(n_targets):
-            attr, delta = integrated_gradients(model, x, lengths, k, cfg)
-            cells = attr[valid]  # (valid cells, dim)
-            if cfg.aggregate == "abs":
-                cells = np.abs(cells)
-            s1[k] += cells.sum(0)
-            s2[k] += (cells.astype(np.float64) ** 2).sum(0)
-            deltas[idx, k] = delta
+        if labelled:
+            classes = np.asarray(labels, dtype=np.int64).reshape(len(sequences), -1)[idx, 0]
+            attr, deltas[idx, 0] = integrated_gradients(model, x, lengths, torch.from_numpy(classes), cfg)
+            gaps[idx, 0] = gap[np.arange(len(idx)), classes]
+            for c in np.unique(classes):
+                mine = classes == c
+                _accumulate(s1, s2, n_cells, c, attr[mine][valid[mine]], cfg.aggregate)
+            continue
+        for k in range(n_outputs):
+            attr, deltas[idx, k] = integrated_gradients(model, x, lengths, k, cfg)
+            _accumulate(s1, s2, n_cells, k, attr[valid], cfg.aggregate)
             gaps[idx, k] = gap[:, k]
-        n_cells += int(valid.sum())
-    mean_k = s1 / n_cells
-    std_k = np.sqrt(np.maximum(s2 / n_cells - mean_k ** 2, 0.0))
-    return {"mean": mean_k.mean(0), "std": std_k.mean(0), "mean_per_target": mean_k,
-            "std_per_target": std_k, "completeness_delta": deltas, "output_gap": gaps}
+    with np.errstate(invalid="ignore", divide="ignore"):  # a class without training samples: NaN
+        mean_k = s1 / n_cells[:, None]
+        std_k = np.sqrt(np.maximum(s2 / n_cells[:, None] - mean_k ** 2, 0.0))
+    if labelled:  # every sample's own class, pooled over all cells
+        mean = s1.sum(0) / n_cells.sum()
+        std = np.sqrt(np.maximum(s2.sum(0) / n_cells.sum() - mean ** 2, 0.0))
+    else:
+        mean, std = mean_k.mean(0), std_k.mean(0)
+    return {"mean": mean, "std": std, "mean_per_target": mean_k, "std_per_target": std_k,
+            "completeness_delta": deltas, "output_gap": gaps}
+
+
+def explains_labelled_class(model: Decoder, multiclass: str) -> bool:
+    """Whether an attribution explains each sample's labelled class: a multiclass decoder and ``multiclass``
+    (config ``attribution.multiclass``) ``labelled``."""
+    if multiclass not in ("labelled", "mean"):
+        raise ValueError(f"attribution multiclass must be 'labelled' or 'mean', not '{multiclass}'")
+    return model.cfg.activation == "softmax" and multiclass == "labelled"
+
+
+def _accumulate(s1: np.ndarray, s2: np.ndarray, n_cells: np.ndarray, k: int, cells: np.ndarray,
+                aggregate: str) -> None:
+    """Add attribution cells (valid time steps x dim) to output k's running sums."""
+    if aggregate == "abs":
+        cells = np.abs(cells)
+    s1[k] += cells.sum(0)
+    s2[k] += (cells.astype(np.float64) ** 2).sum(0)
+    n_cells[k] += len(cells)
 
 
 def relative_completeness_error(stats: dict) -> float:
@@ -122,3 +177,44 @@ def relative_completeness_error(stats: dict) -> float:
     gap = np.abs(stats["output_gap"])
     rel = np.abs(stats["completeness_delta"]) / np.where(gap > 1e-12, gap, np.nan)
     return float(np.nanmedian(rel))
+
+
+def explain_best_seed(emb, model_dirs: list, cfg: AttributionConfig, device="cpu", threads: int = 1):
+    """IG over the training partition with the full decoder of the seed that scored best on devel.
+
+    Returns (statistics, attributes for the attribution file): which model was explained, the settings, the
+    median completeness error, the input-scale check and a warning when that decoder learned next to nothing.
+    """
+    from .evaluate import input_scale
+    from .runs import best_seed, read_metrics
+    from .train import load_checkpoint, prepare_inputs, set_determinism
+
+    records = [read_metrics(Path(d) / "metrics.json") for d in model_dirs]
+    best = best_seed(records)
+    model_dir = str(model_dirs[best])
+    collapsed = records[best].get("collapsed_targets") or []
+    decoder_warning = (f"the explained decoder's devel predictions are nearly constant for {', '.join(collapsed)}: "
+                       f"it learned little, so its attributions and the selection mean little" if collapsed else "")
+    if decoder_warning:
+        log.warning("%s: %s", model_dir, decoder_warning)
+    ckpt = load_checkpoint(Path(model_dir) / "model.pt")
+    train = prepare_inputs(emb, ckpt).subset("train")
+    scale = input_scale(train.sequences, dim_names=train.dim_names)  # what IG multiplies by: the inputs it saw
+    if scale["scale_warning"]:
+        log.warning("%s", scale["scale_warning"])
+    if scale.get("scale_note"):
+        log.info("%s", scale["scale_note"])
+    set_determinism(0, threads)
+    log.info("IG of the %s output over %d training samples with %s (devel %.4f), %d steps (%s)", cfg.output,
+             len(train.sample_ids), model_dir, records[best]["scores"]["devel"], cfg.n_steps, cfg.method)
+    start = time.perf_counter()
+    stats = attribute_sequences(ckpt["model"], train.sequences, cfg, device=device, labels=train.labels)
+    rel = relative_completeness_error(stats)
+    log.info("done in %.1f s; median relative completeness error %.2e", time.perf_counter() - start, rel)
+    classes = ckpt.get("classes") or []
+    attrs = {"model": model_dir, "n_samples": len(train.sample_ids), "n_steps": cfg.n_steps, "method": cfg.method,
+             "aggregate": cfg.aggregate, "output": cfg.output, "median_relative_completeness_error": rel,
+             "decoder_warning": decoder_warning, **scale,
+             # a multiclass decoder: its classes (the rows of mean_per_target) and which outputs IG explained
+             "classes": json.dumps(classes), "multiclass": cfg.multiclass if classes else ""}
+    return stats, attrs

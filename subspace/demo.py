@@ -5,12 +5,14 @@ noise. ``planted.json`` records the truth, so the selection can be scored agains
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path, write_csv, write_json
+from .demo_files import RAW_FAU_TRUTH, RAW_MEDIA, humor_files, humor_subjects, mimic_files, mimic_videos  # noqa: F401
 
 FRAME_MS = 500        # the organisers' features come every 500 ms
 HUMOR_WINDOW_MS = 2000  # Humor labels cover 2 s
@@ -24,35 +26,8 @@ def dim_names(feature: str, dim: int) -> list[str]:
     return [f"{feature}_{i}" for i in range(dim)]
 
 
-def humor_subjects(spec: dict) -> list[tuple[str, str]]:
-    out = []
-    for partition in ("train", "devel", "test"):
-        for i in range(spec["coaches"][partition]):
-            out.append((f"{partition}_coach{i:02d}", partition))
-    return out
-
-
-def humor_files(root, spec: dict) -> dict[str, list[str]]:
-    """Every file the Humor demo writes, by kind ('partition', 'labels', 'feature:<name>')."""
-    root = Path(root)
-    videos = [(c, f"{c}_v{v:02d}") for c, _ in humor_subjects(spec) for v in range(spec["videos_per_coach"])]
-    files = {"partition": [str(root / "metadata" / "partition.csv")],
-             "labels": [str(root / "label_segments" / c / f"{v}.csv") for c, v in videos],
-             "planted": [str(root / "planted.json")]}
-    for feature in spec["features"]:
-        files[f"feature:{feature}"] = [str(root / "feature_segments" / feature / c / f"{v}.csv")
-                                       for c, v in videos]
-    if "raw" in spec:  # raw media with the same planted labels (see write_raw_humor)
-        for kind, folder, ext in RAW_MEDIA:
-            files[f"raw:{kind}"] = [str(root / "raw" / folder / c / f"{v}.{ext}") for c, v in videos]
-    return files
-
-
-RAW_MEDIA = (("audio", "audio", "wav"), ("video", "video", "mp4"), ("transcript", "transcripts", "csv"),
-             ("face_boxes", "faces", "csv"))
 # Duchenne smile and laughter (cheek raiser, lip corner puller, lips part): the raw FAU truth
 RAW_FAU_PLANTED = ("AU06", "AU12", "AU25")
-RAW_FAU_TRUTH = "raw:fau"  # its key in planted.json: any raw feature with a `fau` encoder
 NEUTRAL_WORDS = ("der trainer sagt die mannschaft hat heute gut gespielt wir sind zufrieden das war ein schweres "
                  "spiel aber die jungs haben gekämpft morgen trainieren wir").split()
 FUNNY_WORDS = "haha lustig genau brille keine ahnung schiedsrichter".split()
@@ -92,7 +67,7 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
     path = root / "video" / coach / f"{video}.mp4"
     with atomic_path(path) as tmp:
         with av.open(str(tmp), "w", format="mp4") as out:
-            stream = out.add_stream("mpeg4", rate=fps)
+            stream = out.add_stream("mpeg4", rate=Fraction(fps).limit_denominator(1000))
             stream.width = stream.height = size
             stream.pix_fmt = "yuv420p"
             stream.bit_rate = 2_000_000
@@ -128,25 +103,6 @@ def write_raw_humor(root, coach: str, video: str, labels: np.ndarray, raw: dict,
         faces[au] = activation.clip(0.0, 1.0).round(4)
     faces["approx_time"] = (np.arange(n_frames) / fps).round(3)
     write_csv(root / "faces" / coach / f"{video}.csv", faces)
-
-
-def mimic_videos(spec: dict) -> list[tuple[str, str]]:
-    out, n = [], 0
-    for partition in ("train", "devel", "test"):
-        for _ in range(spec["videos"][partition]):
-            out.append((f"{n:05d}", partition))
-            n += 1
-    return out
-
-
-def mimic_files(root, spec: dict) -> dict[str, list[str]]:
-    root = Path(root)
-    files = {"partition": [str(root / "partition.csv")], "labels": [str(root / "labels.csv")],
-             "planted": [str(root / "planted.json")]}
-    for feature in spec["features"]:
-        files[f"feature:{feature}"] = [str(root / "features" / feature / f"{v}.csv")
-                                       for v, _ in mimic_videos(spec)]
-    return files
 
 
 def _planted_dims(rng, dim: int, n_planted: int, shared: int = 0, name: str = "", seed: int = 0) -> np.ndarray:
@@ -186,7 +142,7 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
             write_csv(root / "label_segments" / coach / f"{video}.csv", pd.DataFrame({
                 "coach": coach, "segment_id": segment_ids, "timestamp_start": starts,
                 "timestamp_end": starts + HUMOR_WINDOW_MS, "humor": labels}))
-            if "raw" in spec:  # its own generator: the CSV features stay as they were
+            if spec.get("raw"):  # its own generator: the CSV features stay as they were
                 raw_rng = np.random.default_rng([seed, len(video), sum(map(ord, video))])
                 write_raw_humor(root, coach, video, signal_labels, spec["raw"], raw_rng)
             frame_label = np.repeat(signal_labels, frames_per_win)
@@ -199,7 +155,7 @@ def make_humor(root, spec: dict, seed: int) -> dict[str, list[int]]:
                 df.insert(0, "segment_id", np.repeat(segment_ids, frames_per_win))
                 write_csv(root / "feature_segments" / name / coach / f"{video}.csv", df)
     truth = {k: v.tolist() for k, v in planted.items()}
-    if "raw" in spec:
+    if spec.get("raw"):
         truth[RAW_FAU_TRUTH] = [FAU_NAMES.index(au) for au in RAW_FAU_PLANTED]
     write_json(root / "planted.json", truth)
     return truth

@@ -11,6 +11,6 @@ class InputError(Exception):
 
 
 def config_error(key: str, problem: str) -> InputError:
-    """A config problem found by a job, named by the config file that set ``key`` (see configfile.py)."""
-    from .configfile import file_of
+    """A config problem found by a job, named by the config file that set ``key`` (see config/files.py)."""
+    from .config.files import file_of
     return InputError(file_of(key), f"{key}: {problem}")

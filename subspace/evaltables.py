@@ -1,5 +1,6 @@
 """Tables and figures of the evaluation: the top-k sweep, the selection stability across seeds, and
-the cross-task comparison, with paired bootstrap confidence intervals over test samples.
+the cross-task comparison, with paired bootstrap confidence intervals that resample the test set's
+grouping unit (:mod:`subspace.bootstrap`).
 
 Only numpy/pandas/matplotlib: these run in the plot environment.
 """
@@ -10,9 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import read_json, write_text
+from .atomic import read_json
+from .bootstrap import N_RESAMPLES, paired_difference
 from .evaluate import METHODS, jaccard, pairwise_jaccard
 from .select import select_dims
+from .targets import spec_metric
 
 METHOD_LABELS = {"ig": "Integrated Gradients", "random": "random (control)", "saliency": "Saliency",
                  "input_x_gradient": "Input × Gradient", "mean_score": "window-mean score",
@@ -20,109 +23,6 @@ METHOD_LABELS = {"ig": "Integrated Gradients", "random": "random (control)", "sa
 METHOD_STYLE = {"ig": ("tab:blue", "o"), "random": ("tab:gray", "s"), "saliency": ("tab:green", "^"),
                 "input_x_gradient": ("tab:orange", "D"), "mean_score": ("tab:purple", "v"),
                 "std_score": ("tab:brown", "<"), "mutual_info": ("tab:red", "P"), "l1_linear": ("tab:olive", "X")}
-N_RESAMPLES = 1000
-BOOTSTRAP_SEED = 0
-
-
-# --- paired bootstrap over test samples ---
-
-
-def bootstrap_indices(n: int, n_resamples: int = N_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> np.ndarray:
-    """(n_resamples, n) sample indices drawn with replacement; every compared model is scored on the
-    same resamples (paired)."""
-    return np.random.default_rng(seed).integers(0, n, size=(n_resamples, n))
-
-
-def _counts(idx: np.ndarray, n: int) -> np.ndarray:
-    """How often each sample occurs in each resample: (n_resamples, n) weights."""
-    counts = np.zeros((len(idx), n))
-    np.add.at(counts, (np.repeat(np.arange(len(idx)), idx.shape[1]), idx.ravel()), 1.0)
-    return counts
-
-
-def _weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """ROC AUC (ties count one half, like scikit-learn) of each weight row: a resample with repeats."""
-    order = np.argsort(p, kind="stable")
-    p, y, w = p[order], y[order], w[:, order]
-    pos, neg = w * (y == 1), w * (y == 0)
-    cum_neg = np.concatenate([np.zeros((len(w), 1)), np.cumsum(neg, axis=1)], axis=1)
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(p)) + 1])
-    ends = np.concatenate([starts[1:], [len(p)]])
-    group = np.searchsorted(starts, np.arange(len(p)), side="right") - 1
-    below = cum_neg[:, starts[group]]  # negatives scored strictly lower
-    tied = cum_neg[:, ends[group]] - below
-    n_pairs = pos.sum(1) * neg.sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (pos * (below + 0.5 * tied)).sum(1) / n_pairs
-
-
-def _weighted_mean_pearson(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Mean Pearson r over targets of each weight row; a constant prediction or label scores 0 (as
-    :func:`subspace.metrics.mean_pearson`)."""
-    total = w.sum(1, keepdims=True)
-    rs = []
-    for k in range(y.shape[1]):
-        yc, pc = y[:, k] - y[:, k].mean(), p[:, k] - p[:, k].mean()  # centred once: less cancellation
-        my, mp = (w @ yc)[:, None] / total, (w @ pc)[:, None] / total
-        cov = (w @ (yc * pc))[:, None] / total - my * mp
-        vy = (w @ (yc ** 2))[:, None] / total - my ** 2
-        vp = (w @ (pc ** 2))[:, None] / total - mp ** 2
-        ok = (vy > 1e-14 * max(1.0, float(np.var(yc)))) & (vp > 1e-14 * max(1.0, float(np.var(pc))))
-        rs.append(np.where(ok, cov / np.sqrt(np.where(ok, vy * vp, 1.0)), 0.0)[:, 0])
-    return np.mean(rs, axis=0)
-
-
-def resampled_scores(task_type: str, labels, preds, idx: np.ndarray, chunk: int = 200) -> np.ndarray:
-    """The task metric (:mod:`subspace.metrics`) of one model on every bootstrap resample ``idx``."""
-    labels, preds = np.asarray(labels, float).reshape(len(labels), -1), np.asarray(preds, float).reshape(len(preds), -1)
-    out = []
-    for start in range(0, len(idx), chunk):  # bounded memory: (chunk, n) weights
-        w = _counts(idx[start:start + chunk], len(labels))
-        if task_type == "binary":
-            out.append(_weighted_auc(labels[:, 0], preds[:, 0], w))
-        else:
-            out.append(_weighted_mean_pearson(labels, preds, w))
-    return np.concatenate(out)
-
-
-def read_predictions(path, partition: str | None = None) -> tuple[pd.DataFrame, str]:
-    """A model's predictions.csv restricted to the test partition (devel where test has no labels),
-    sorted by sample id; and the partition used."""
-    df = pd.read_csv(path, dtype={"sample_id": str})
-    label_cols = [c for c in df.columns if c.startswith("label_")]
-    if partition is None:
-        test = df[df.partition == "test"]
-        partition = "test" if len(test) and test[label_cols].notna().all().all() else "devel"
-    return df[df.partition == partition].sort_values("sample_id").reset_index(drop=True), partition
-
-
-def paired_difference(task_type: str, pairs: list[tuple[str, str]], n_resamples: int = N_RESAMPLES,
-                      seed: int = BOOTSTRAP_SEED) -> dict:
-    """Score of model A minus model B on the same samples, averaged over seeds, with a percentile 95%
-    confidence interval from a paired bootstrap over the samples.
-
-    ``pairs`` holds one (A predictions.csv, B predictions.csv) per seed; every resample draws the same
-    samples for every model, so the interval reflects which samples were tested, not the seeds (their
-    spread is reported separately)."""
-    deltas, point, partition = [], [], None
-    idx = None
-    for a_path, b_path in pairs:
-        a, partition = read_predictions(a_path, partition)
-        b, _ = read_predictions(b_path, partition)
-        if a.sample_id.tolist() != b.sample_id.tolist():
-            raise ValueError(f"{a_path} and {b_path} predict different {partition} samples")
-        targets = [c[len("label_"):] for c in a.columns if c.startswith("label_")]
-        y = a[[f"label_{t}" for t in targets]].to_numpy(float)
-        if idx is None:
-            idx = bootstrap_indices(len(a), n_resamples, seed)
-        pa, pb = a[[f"pred_{t}" for t in targets]].to_numpy(float), b[[f"pred_{t}" for t in targets]].to_numpy(float)
-        all_rows = np.arange(len(a))[None, :]
-        point.append(resampled_scores(task_type, y, pa, all_rows)[0] - resampled_scores(task_type, y, pb, all_rows)[0])
-        deltas.append(resampled_scores(task_type, y, pa, idx) - resampled_scores(task_type, y, pb, idx))
-    boot = np.mean(deltas, axis=0)
-    low, high = np.nanpercentile(boot, [2.5, 97.5])
-    return {"delta": float(np.mean(point)), "low": float(low), "high": float(high), "partition": partition,
-            "n_samples": int(idx.shape[1]), "n_seeds": len(pairs)}
 
 
 def mean_std(values) -> str:
@@ -135,22 +35,67 @@ def delta_ci(delta: float, low: float, high: float) -> str:
     """A difference and its interval; * marks an interval that excludes 0."""
     if np.isnan(delta):
         return "–"
+    if np.isnan(low):
+        return f"{delta:+.4f} [no interval]"
     mark = "*" if low > 0 or high < 0 else ""
     return f"{delta:+.4f} [{low:+.4f}, {high:+.4f}]{mark}"
 
 
-def topk_table(records: dict[str, list[str]], full_metrics: list[str], task_type: str | None = None,
-               n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+# what one draw of the cluster bootstrap is (:data:`subspace.bootstrap.UNITS`), for the tables' notes
+UNIT_WORDS = {"group": ("groups", "the `group` column; in MuSe the video"),
+              "subject": ("subjects", "the `subject` column; in MuSe-Humor the coach")}
+FEW_UNITS = 10  # below this many units a percentile bootstrap interval is only a rough guide
+
+
+def ci_columns(ci: dict) -> dict:
+    """A table row's record of how an interval was resampled (see :func:`interval_note`)."""
+    return {"ci_partition": ci["partition"], "ci_samples": ci["n_samples"], "ci_unit": ci["unit"],
+            "ci_requested_unit": ci["requested_unit"], "ci_units": ci["n_units"],
+            "ci_undefined": ci["undefined_resamples"], "ci_resamples": ci["n_resamples"]}
+
+
+def interval_note(df: pd.DataFrame) -> str:
+    """What a table's 95% intervals resampled, from its ci_* columns: e.g. '95% paired bootstrap interval over
+    the 24 test groups (cluster bootstrap: ...; 1000 resamples)'; a fallback to samples says why."""
+    if "ci_unit" not in df or df.ci_unit.isna().all():
+        return ""
+    done = df.dropna(subset=["ci_unit"])
+    texts = []
+    for part, unit, requested, n_units, n_rows in done[["ci_partition", "ci_unit", "ci_requested_unit", "ci_units",
+                                                        "ci_samples"]].drop_duplicates().itertuples(index=False):
+        if unit == "sample":
+            why = ("" if requested == "sample" else ": the predictions have no `group` column, so samples that "
+                   "share a video or speaker count as independent and the interval can be too narrow")
+            texts.append(f"over the {int(n_rows)} {part} samples (each resampled on its own{why})")
+        else:
+            plural, meaning = UNIT_WORDS[unit]
+            few = ("; a single one gives no interval" if n_units == 1 else
+                   f"; with so few {plural} the interval is rough" if n_units < FEW_UNITS else "")
+            texts.append(f"over the {int(n_units)} {part} {plural if n_units != 1 else unit} ({meaning}; "
+                         f"{int(n_rows)} samples; cluster bootstrap: a drawn {unit} brings all its samples{few})")
+    undefined = int(done.ci_undefined.max())
+    return (f"95% paired bootstrap interval {'; '.join(texts)}, {int(done.ci_resamples.max())} resamples"
+            + (f" (up to {undefined} of them had an undefined score, e.g. one class only, and were left out)"
+               if undefined else ""))
+
+
+def topk_table(records: dict[str, list[str]], full_metrics: list[str], metric: str | None = None,
+               n_resamples: int = N_RESAMPLES, unit: str = "group") -> pd.DataFrame:
     """One row per (method, k): devel and test scores over the sweep's seeds, the full decoder's mean
-    devel score for reference, and (with ``task_type``) paired bootstrap 95% intervals of the test
-    score minus the full decoder's and minus the random control's at the same k (same seeds)."""
+    devel score for reference, and (with ``metric``) paired bootstrap 95% intervals of the test
+    score minus the full decoder's and minus the random control's at the same k (same seeds), resampling
+    ``unit`` (:data:`subspace.bootstrap.UNITS`). A ranking the rank step left out gets one row with its
+    reason (``left_out``) and no scores; ``tied_by_index`` counts the top-k dimensions that a tie at the
+    cut took in index order (of ``tied_of`` tied dimensions)."""
     full_records = [read_json(p) for p in full_metrics]
     full = np.array([r["scores"]["devel"] for r in full_records])
     full_predictions = {r.get("seed"): str(Path(p).parent / "predictions.csv") for r, p in zip(full_records, full_metrics)}
-    runs_by = {}
+    runs_by, left_out = {}, {}
     for method, files in records.items():
         for path in files:
             rec = read_json(path)
+            if rec.get("left_out"):
+                left_out[method] = {"reason": rec["left_out"], "dim": rec["dim"]}
             for r in rec["results"]:
                 runs_by.setdefault((method, r["n_dims"]), []).append({**r, "seed": rec["seed"], "dim": rec["dim"]})
     # the configured order of METHODS (IG first, the random control next), not the spec's sorted keys
@@ -160,35 +105,44 @@ def topk_table(records: dict[str, list[str]], full_metrics: list[str], task_type
         runs = sorted(runs, key=lambda r: r["seed"])
         devel = np.array([r["scores"]["devel"] for r in runs])
         test = np.array([r["scores"].get("test", np.nan) for r in runs])
+        tie = runs[0].get("tied_at_cut") or {"by_index": 0, "tied": 0}
         row = {"method": method, "k": n, "k_config": runs[0]["k"], "fraction": n / runs[0]["dim"],
                "n_seeds": len(runs), "devel_mean": devel.mean(), "devel_std": devel.std(),
                "devel_best": devel.max(), "test_of_best": test[int(devel.argmax())],
                "test_mean": test.mean(), "test_std": test.std(),
                "parameters": runs[0]["parameters"], "train_s": float(np.mean([r["train_seconds"] for r in runs])),
-               "full_devel_mean": full.mean(), "full_dims": runs[0]["dim"]}
-        if task_type is not None:
+               "full_devel_mean": full.mean(), "full_dims": runs[0]["dim"], "left_out": "",
+               "tied_by_index": tie["by_index"], "tied_of": tie["tied"]}
+        if metric is not None:
             comparisons = {"full": [(r["predictions"], full_predictions[r["seed"]]) for r in runs]}
             random_runs = {r["seed"]: r for r in runs_by.get(("random", n), [])}
             if method != "random" and all(r["seed"] in random_runs for r in runs):
                 comparisons["random"] = [(r["predictions"], random_runs[r["seed"]]["predictions"]) for r in runs]
             for name in ("full", "random"):
                 if name in comparisons:
-                    ci = paired_difference(task_type, comparisons[name], n_resamples)
+                    ci = paired_difference(metric, comparisons[name], n_resamples, unit=unit)
                     row.update({f"minus_{name}": ci["delta"], f"minus_{name}_low": ci["low"],
                                 f"minus_{name}_high": ci["high"]})
-                    row["ci_partition"], row["ci_samples"] = ci["partition"], ci["n_samples"]
+                    undefined = max(row.get("ci_undefined", 0), ci["undefined_resamples"])
+                    row.update(ci_columns(ci), ci_undefined=undefined)
                 else:
                     row.update({f"minus_{name}": np.nan, f"minus_{name}_low": np.nan, f"minus_{name}_high": np.nan})
         rows.append(row)
+    for method, out in left_out.items():
+        rows.append({"method": method, "k": np.nan, "n_seeds": 0, "full_devel_mean": full.mean(),
+                     "full_dims": out["dim"], "left_out": out["reason"]})
     return pd.DataFrame(rows)
 
 
 def topk_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
     """Methods side by side: one row per k, one column per method: the devel score (mean ± std over
     seeds), then the test score's difference to the full decoder and to the random control with 95%
-    bootstrap intervals."""
+    bootstrap intervals. A left-out ranking's column says so, with the reason below; † marks a top k
+    that a tie at the cut filled in index order."""
     methods = list(dict.fromkeys(df.method))
-    n_seeds = int(df.n_seeds.max())
+    trained = df[df.left_out == ""] if "left_out" in df else df
+    left_out = dict(zip(df.method, df.left_out)) if "left_out" in df else {}
+    n_seeds = int(trained.n_seeds.max())
     spread = f"mean ± std over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
     averaged = f"mean over {n_seeds} seeds" if n_seeds > 1 else "1 seed"
     header = ["| k | " + " | ".join(METHOD_LABELS.get(m, m) for m in methods) + " |",
@@ -196,12 +150,15 @@ def topk_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
 
     def grid(cell) -> list[str]:
         lines = list(header)
-        for k, group in df.groupby("k", sort=True):
+        for k, group in trained.groupby("k", sort=True):
             cells = []
             for m in methods:
                 row = group[group.method == m]
-                cells.append("–" if row.empty else cell(row.iloc[0]))
-            lines.append(f"| {k} ({100 * k / df.full_dims.iloc[0]:.0f}%) | " + " | ".join(cells) + " |")
+                if left_out.get(m) or row.empty:
+                    cells.append("left out" if left_out.get(m) else "–")
+                else:
+                    cells.append(cell(row.iloc[0]) + (" †" if row.iloc[0].get("tied_by_index", 0) > 0 else ""))
+            lines.append(f"| {int(k)} ({100 * k / df.full_dims.iloc[0]:.0f}%) | " + " | ".join(cells) + " |")
         return lines
 
     def devel(r):
@@ -210,15 +167,20 @@ def topk_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
     lines = [f"# {title}", "",
              f"Devel {metric} of decoders retrained on the k top-ranked dimensions ({spread}); full decoder: "
              f"{df.full_devel_mean.iloc[0]:.4f} on all {int(df.full_dims.iloc[0])} dimensions.", ""] + grid(devel)
-    if "minus_full" in df:
-        part = df.ci_partition.dropna().iloc[0] if df.ci_partition.notna().any() else "test"
-        n = int(df.ci_samples.dropna().iloc[0]) if df.ci_samples.notna().any() else 0
+    notes = [f"- {METHOD_LABELS.get(m, m)}: {reason}" for m, reason in left_out.items() if reason]
+    if "tied_by_index" in trained:
+        notes += [f"- † {METHOD_LABELS.get(r.method, r.method)}, k = {int(r.k)}: {int(r.tied_by_index)} of the "
+                  f"{int(r.k)} dimensions were taken in index order among {int(r.tied_of)} with the same score"
+                  for r in trained.itertuples() if r.tied_by_index > 0]
+    if notes:
+        lines += [""] + notes
+    if "minus_full" in trained:
+        part = trained.ci_partition.dropna().iloc[0] if trained.ci_partition.notna().any() else "test"
         lines += ["", f"{part.capitalize()} {metric} minus the full decoder's (same seeds; {averaged}), with a "
-                  f"95% paired bootstrap interval over the {n} {part} samples ({N_RESAMPLES} resamples); "
-                  "* marks an interval without 0.", ""]
+                  f"{interval_note(trained)}; * marks an interval without 0.", ""]
         lines += grid(lambda r: delta_ci(r.minus_full, r.minus_full_low, r.minus_full_high))
         lines += ["", f"{part.capitalize()} {metric} minus the random control's at the same k (same seeds), "
-                  "95% paired bootstrap interval.", ""]
+                  "with the same intervals.", ""]
         lines += grid(lambda r: delta_ci(r.minus_random, r.minus_random_low, r.minus_random_high))
     return "\n".join(lines) + "\n"
 
@@ -240,6 +202,8 @@ def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
+    if "left_out" in df:
+        df = df[df.left_out.fillna("") == ""]  # a left-out ranking has no curve (its reason: the Markdown table)
     with_ci = "minus_full" in df and df.minus_full.notna().any()
     fig, axes = plt.subplots(1, 2 if with_ci else 1, figsize=(11.5 if with_ci else 6.2, 4.2), squeeze=False)
     ax = axes[0, 0]
@@ -254,8 +218,8 @@ def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
         ax.errorbar(group.k, group.devel_mean, yerr=group.devel_std if group.n_seeds.max() > 1 else None,
                     color=color, marker=marker, capsize=3, label=METHOD_LABELS.get(method, method))
         if with_ci:
-            low = (group.minus_full - group.minus_full_low).clip(lower=0)
-            high = (group.minus_full_high - group.minus_full).clip(lower=0)
+            low = (group.minus_full - group.minus_full_low).clip(lower=0).fillna(0)  # NaN: a single unit
+            high = (group.minus_full_high - group.minus_full).clip(lower=0).fillna(0)
             axes[0, 1].errorbar(group.k + offset, group.minus_full, yerr=[low, high], color=color, marker=marker,
                                 capsize=3, label=METHOD_LABELS.get(method, method))
     _limits_with(ax, [full])
@@ -271,7 +235,10 @@ def topk_figure(df: pd.DataFrame, title: str, metric: str, paths) -> None:
         right.set_xlabel("k = dimensions kept")
         right.set_ylabel(f"{df.ci_partition.dropna().iloc[0]} {metric} − full decoder")
         right.xaxis.set_major_locator(MaxNLocator(integer=True))
-        right.set_title("difference to the full decoder, 95% bootstrap interval", fontsize=10)
+        unit = df.dropna(subset=["ci_unit"]).iloc[0]
+        resampled = (f"{int(unit.ci_units)} {UNIT_WORDS[unit.ci_unit][0]}" if unit.ci_unit in UNIT_WORDS
+                     else f"{int(unit.ci_samples)} samples")
+        right.set_title(f"difference to the full decoder, 95% bootstrap interval over {resampled}", fontsize=10)
     fig.tight_layout()
     save_figure(fig, paths)
 
@@ -309,23 +276,6 @@ def stability_markdown(df: pd.DataFrame, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_table(csv_path, title: str, out_path, note: str = "") -> None:
-    """A self-contained HTML rendering of a CSV table (the report shows HTML, not CSV)."""
-    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-    for col in df.columns:  # round long floats for reading; the CSV keeps full precision
-        num = pd.to_numeric(df[col], errors="coerce")
-        if num.notna().all() and not df[col].str.fullmatch(r"-?\d+").all():
-            df[col] = num.map(lambda v: f"{v:.4f}")
-    body = df.to_html(index=False, border=0, classes="table", escape=True)
-    style = ("body{font-family:sans-serif;font-size:13px;margin:12px}table{border-collapse:collapse}"
-             "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}"
-             "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}")
-    from html import escape
-    write_text(out_path, f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
-               f"<style>{style}</style></head><body><h3>{escape(title)}</h3>"
-               + (f"<p>{escape(note)}</p>" if note else "") + body + "</body></html>\n")
-
-
 # --- the attributions' input scale (IG multiplies by the input) ---
 
 
@@ -343,6 +293,8 @@ def attribution_checks_table(per_feature: dict[str, str]) -> pd.DataFrame:
                      "input_std_min": attrs.get("input_std_min", np.nan), "input_std_max": attrs.get("input_std_max", np.nan),
                      "input_std_ratio": attrs.get("input_std_ratio", np.nan),
                      "scale_warning": str(attrs.get("scale_warning", "not checked (older attribution file)")),
+                     "near_constant_dims": str(attrs.get("near_constant_dims", "")),
+                     "scale_note": str(attrs.get("scale_note", "")),
                      "decoder_warning": str(attrs.get("decoder_warning", ""))})
     return pd.DataFrame(rows)
 
@@ -350,15 +302,17 @@ def attribution_checks_table(per_feature: dict[str, str]) -> pd.DataFrame:
 def attribution_checks_markdown(df: pd.DataFrame, title: str) -> str:
     lines = [f"# {title}", "",
              "Spread of the per-dimension std of the training rows the explained decoder sees (after its "
-             "normalisation, if any). Above 100x, Integrated Gradients (gradient x input) favours the "
-             "large-scale dimensions; set `normalise: true` for such a feature. A decoder whose devel predictions "
+             "normalisation, if any), near-constant dimensions left out (named in the last column). Above 100x, "
+             "Integrated Gradients (gradient x input) favours the large-scale dimensions (named in the warning); "
+             "`normalise: true` puts every dimension on unit std. A decoder whose devel predictions "
              "are nearly constant has learned little, so what IG finds in it means little.", "",
-             "| feature | samples | completeness error | input std min – max | ratio | warning |",
-             "|---|---|---|---|---|---|"]
+             "| feature | samples | completeness error | input std min – max | ratio | warning | near-constant |",
+             "|---|---|---|---|---|---|---|"]
     for r in df.itertuples():
         lines.append(f"| {r.feature} | {r.n_samples} | {r.median_relative_completeness_error:.2e} "
                      f"| {r.input_std_min:.3g} – {r.input_std_max:.3g} | {r.input_std_ratio:.1f}x "
-                     f"| {'; '.join(w for w in (r.scale_warning, r.decoder_warning) if w) or 'none'} |")
+                     f"| {'; '.join(w for w in (r.scale_warning, r.decoder_warning) if w) or 'none'} "
+                     f"| {r.near_constant_dims or 'none'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -371,12 +325,12 @@ def _scores(paths) -> tuple[np.ndarray, np.ndarray]:
             np.array([r["scores"].get("test", np.nan) for r in records]))
 
 
-def cross_task_table(directions: list[dict], n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+def cross_task_table(directions: list[dict], n_resamples: int = N_RESAMPLES, unit: str = "group") -> pd.DataFrame:
     """Per (trained task, threshold): the Jaccard of the two tasks' selections, and the task's decoders
     retrained on its own sub-space, on the other task's, and on a random set of the other's size (same
-    seeds), with paired bootstrap 95% intervals of the test score differences.
+    seeds), with paired bootstrap 95% intervals of the test score differences, resampling ``unit``.
 
-    Each direction: task, feature, task_type, other (``task:feature``), threshold, own_selection,
+    Each direction: task, feature, metric, other (``task:feature``), threshold, own_selection,
     other_selection, own_metrics (one metrics.json per seed) and cross (the cross-train summary)."""
     rows = []
     for d in directions:
@@ -402,9 +356,10 @@ def cross_task_table(directions: list[dict], n_resamples: int = N_RESAMPLES) -> 
         preds = {which: {r["seed"]: r["predictions"] for r in by[which]} for which in ("other", "random")}
         for name, a, b in (("other_minus_own", preds["other"], own_pred),
                            ("other_minus_random", preds["other"], preds["random"])):
-            ci = paired_difference(d["task_type"], [(a[s], b[s]) for s in seeds], n_resamples)
-            row.update({name: ci["delta"], f"{name}_low": ci["low"], f"{name}_high": ci["high"],
-                        "ci_partition": ci["partition"]})
+            ci = paired_difference(spec_metric(d), [(a[s], b[s]) for s in seeds], n_resamples, unit=unit)
+            undefined = max(row.get("ci_undefined", 0), ci["undefined_resamples"])
+            row.update({name: ci["delta"], f"{name}_low": ci["low"], f"{name}_high": ci["high"], **ci_columns(ci),
+                        "ci_undefined": undefined})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -415,8 +370,9 @@ def cross_task_markdown(df: pd.DataFrame, title: str, metrics_by_task: dict[str,
     lines = [f"# {title}", "",
              "Each task's decoder retrained on its own IG sub-space, on the other task's, and on a random set of "
              f"the other's size ({'mean ± std over ' + str(n_seeds) + ' seeds' if n_seeds > 1 else '1 seed'}; "
-             f"{part} scores). Δ: {part} score differences with 95% paired bootstrap intervals over the {part} "
-             f"samples ({N_RESAMPLES} resamples); * marks an interval without 0.", "",
+             f"{part} scores). Δ: {part} score differences with a "
+             + "; ".join(f"{task}: {interval_note(rows)}" for task, rows in df.groupby("task", sort=False))
+             + "; * marks an interval without 0.", "",
              "| task (metric) | threshold | kept own / other / both (of total) | Jaccard | own | other's sub-space "
              "| random, same size | Δ other − own | Δ other − random |",
              "|---|---|---|---|---|---|---|---|---|"]

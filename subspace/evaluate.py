@@ -6,28 +6,33 @@ Rankings score every input dimension; ``top_k`` keeps the k best. Gradient metho
 :mod:`subspace.attribute`: mean of |attribution| over every training sample's valid time steps,
 per output, then averaged over outputs.
 
-Statistical rankings need no trained decoder: they score each dimension from window statistics of
-the training samples (per sample, the mean and the std of each dimension over its valid rows), read
-from the raw store. All of them are invariant to a dimension's scale (AUC, |r| and mutual
-information by construction; the L1 model standardises its inputs), so normalisation does not
-change them.
+Statistical rankings (:mod:`subspace.statistical`) need no trained decoder: they score each dimension
+from window statistics of the training samples, read from the raw store. :func:`compute_rankings` is
+the ``rank`` step, :func:`topk_sweep` a ``topk-train`` job.
 """
 from __future__ import annotations
 
 import itertools
 import logging
+import time
 
 import numpy as np
+
+from .config.model import RANKINGS
+
+from .statistical import statistical_scores
 
 log = logging.getLogger(__name__)
 
 # torch and captum are imported where they are used, so the table/figure steps (plot environment,
 # no torch) can use the set arithmetic here.
-METHODS = ("ig", "random", "saliency", "input_x_gradient", "mean_score", "std_score", "mutual_info", "l1_linear")
+METHODS = RANKINGS  # the config model lists them once (evaluation.methods)
 GRADIENT_METHODS = ("saliency", "input_x_gradient")
-STATISTICAL_METHODS = ("mean_score", "std_score", "mutual_info", "l1_linear")
 # IG multiplies the gradient by the input: dimensions on a 100x larger scale get ~100x the attribution
 SCALE_RATIO_LIMIT = 100.0
+# a dimension whose std is at most this share of its level (|mean|, or the median std of all dimensions when
+# that is larger) is near-constant: rounding noise or a dead unit, not a small-scale signal
+NEAR_CONSTANT = 1e-4
 
 
 def resolve_k(k: float | int, dim: int) -> int:
@@ -68,37 +73,53 @@ def random_dims(dim: int, k: int, seed: int) -> np.ndarray:
     return np.asarray(selected_by_order(random_order(dim, seed), k))
 
 
-def gradient_attributions(model, sequences: list[np.ndarray], method: str,
-                          batch_size: int = 128, device="cpu") -> dict[str, np.ndarray]:
+def gradient_attributions(model, sequences: list[np.ndarray], method: str, batch_size: int = 128, device="cpu",
+                          labels=None, multiclass: str = "labelled") -> dict[str, np.ndarray]:
     """Per-dimension mean |attribution| of a captum gradient method over all valid time steps.
 
     ``method`` is ``saliency`` (|d output / d input|) or ``input_x_gradient`` (input * gradient).
-    Each output is attributed separately; ``mean`` averages the per-output means (Mimic's rule).
+    Each output is attributed separately; ``mean`` averages the per-output means (Mimic's rule). A multiclass
+    decoder explains what IG explained (``multiclass``, :mod:`subspace.attribute`): each sample's labelled class
+    (``labels``; ``mean`` pools all cells, ``mean_per_target`` is per class) or every class.
     """
     import torch
     from captum.attr import InputXGradient, Saliency
 
-    from .attribute import padded_batches
+    from .attribute import explains_labelled_class, padded_batches
 
     if method not in GRADIENT_METHODS:
         raise ValueError(f"unknown gradient method '{method}': use one of {list(GRADIENT_METHODS)}")
     if not sequences:
         raise ValueError("no sequences to attribute")
     model.eval()
+    labelled = explains_labelled_class(model, multiclass)
     explainer = (Saliency if method == "saliency" else InputXGradient)(model)
     n_targets, dim = model.cfg.n_targets, sequences[0].shape[1]
-    sums = np.zeros((n_targets, dim))
-    n_cells = 0
+    sums, n_cells = np.zeros((n_targets, dim)), np.zeros(n_targets)
     model = model.to(device)
-    for _, x, lengths, valid in padded_batches(sequences, batch_size, device):
+    kwargs = {"abs": True} if method == "saliency" else {}
+
+    def attribution(x, lengths, target):
+        with torch.backends.cudnn.flags(enabled=False):  # cuDNN's GRU has no backward in eval() mode
+            attr = explainer.attribute(x.requires_grad_(), target=target, additional_forward_args=(lengths,), **kwargs)
+        return np.abs(attr.detach().cpu().numpy())
+
+    for idx, x, lengths, valid in padded_batches(sequences, batch_size, device):
+        if labelled:
+            classes = np.asarray(labels, dtype=np.int64).reshape(len(sequences), -1)[idx, 0]
+            attr = attribution(x, lengths, torch.from_numpy(classes))
+            for c in np.unique(classes):
+                mine = classes == c
+                sums[c] += attr[mine][valid[mine]].sum(0)
+                n_cells[c] += valid[mine].sum()
+            continue
         for k in range(n_targets):
-            kwargs = {"abs": True} if method == "saliency" else {}
-            with torch.backends.cudnn.flags(enabled=False):  # cuDNN's GRU has no backward in eval() mode
-                attr = explainer.attribute(x.requires_grad_(), target=k, additional_forward_args=(lengths,), **kwargs)
-            sums[k] += np.abs(attr.detach().cpu().numpy()[valid]).sum(0)
-        n_cells += int(valid.sum())
-    per_target = sums / n_cells
-    return {"mean": per_target.mean(0), "mean_per_target": per_target}
+            sums[k] += attribution(x, lengths, k)[valid].sum(0)
+            n_cells[k] += valid.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):  # a class without training samples: NaN
+        per_target = sums / n_cells[:, None]
+    mean = sums.sum(0) / n_cells.sum() if labelled else per_target.mean(0)
+    return {"mean": mean, "mean_per_target": per_target}
 
 
 def jaccard(a, b) -> float:
@@ -134,106 +155,131 @@ def selected_by_order(order, k: int) -> list[int]:
     return sorted(order[:k])
 
 
-def window_statistics(sequences: list[np.ndarray]) -> np.ndarray:
-    """(samples, 2 * dim): each sample's per-dimension mean over its rows, then its per-dimension std."""
-    if not sequences:
-        raise ValueError("no sequences")
-    return np.array([np.concatenate([s.mean(0), s.std(0)]) for s in sequences], dtype=np.float64)
+def degenerate_ranking(scores, why_constant: str = "") -> str:
+    """Why ``scores`` rank nothing (every dimension scores the same, so a top k would be dimensions 0..k-1 in
+    index order), or "" when they do rank the dimensions."""
+    scores = np.asarray(scores, dtype=float)
+    if len(scores) and (scores == scores[0]).all():
+        return (f"every one of the {len(scores)} dimensions scores {scores[0]:.3g}{why_constant}: its top k would be "
+                f"dimensions 0..k-1 in index order, not a ranking; left out")
+    return ""
 
 
-def univariate_scores(x: np.ndarray, labels: np.ndarray, task_type: str) -> np.ndarray:
-    """Per column of ``x``: |AUC - 0.5| against the binary label, or |Pearson r| averaged over the
-    targets (regression). Direction-free: a dimension that falls with the label counts like one that rises."""
-    from sklearn.feature_selection import r_regression
-    from sklearn.metrics import roc_auc_score
-
-    labels = np.asarray(labels, dtype=float).reshape(len(x), -1)
-    if task_type == "binary":
-        y = labels[:, 0]
-        return np.array([abs(roc_auc_score(y, x[:, j]) - 0.5) for j in range(x.shape[1])])
-    varies = x.std(0) > 0  # a constant column has no correlation: 0
-    scores = np.zeros(x.shape[1])
-    if varies.any():
-        scores[varies] = np.mean([np.abs(r_regression(x[:, varies], labels[:, t]))
-                                  for t in range(labels.shape[1])], axis=0)
-    return scores
+def tied_at_cut(scores, order, k: int) -> dict | None:
+    """Where the k-th and the (k+1)-th ranked dimensions tie, the top k takes some of the tied dimensions
+    in index order: how many it took (``by_index``), of how many tied (``tied``), at which score; else None."""
+    if scores is None or k >= len(order):
+        return None
+    scores = np.asarray(scores, dtype=float)
+    edge = scores[order[k - 1]]
+    if scores[order[k]] != edge:
+        return None
+    return {"by_index": int((scores[np.asarray(order[:k])] == edge).sum()), "tied": int((scores == edge).sum()),
+            "score": float(edge)}
 
 
-def mutual_info_scores(stats: np.ndarray, labels: np.ndarray, task_type: str, seed: int) -> np.ndarray:
-    """Per dimension: mutual information (scikit-learn's k-NN estimator, seeded) of its window mean
-    plus that of its window std with the label; averaged over targets for regression."""
-    from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
+def compute_rankings(raw, ig: dict, methods: list[str], task_type: str, random_seed: int = 0,
+                     batch_size: int = 128, threads: int = 1, device="cpu",
+                     paths: tuple[str, str] = ("embeddings", "attributions")) -> dict:
+    """The rankings file of one feature: every requested method's scores and dimension order.
 
-    labels = np.asarray(labels, dtype=float).reshape(len(stats), -1)
-    if task_type == "binary":
-        mi = mutual_info_classif(stats, labels[:, 0].astype(int), random_state=seed)
-    else:
-        mi = np.mean([mutual_info_regression(stats, labels[:, t], random_state=seed)
-                      for t in range(labels.shape[1])], axis=0)
-    dim = stats.shape[1] // 2
-    return mi[:dim] + mi[dim:]
+    ``raw``: the feature's store (training samples are used); ``ig``: its attribution file as read by
+    :func:`subspace.store.read_attributions` (Saliency and Input x Gradient explain the same decoder,
+    on the inputs it saw). A ranking whose scores are all equal ranks nothing: it is left out, with the
+    reason in its entry (``left_out``; ``order`` None) and in the log, never a silent index order.
+    ``paths``: the store and the attribution file, to name them in errors."""
+    from .errors import InputError
 
-
-def l1_linear_scores(stats: np.ndarray, labels: np.ndarray, task_type: str, seed: int) -> np.ndarray:
-    """Per dimension: |coefficient| of its window mean plus that of its window std in an L1-regularised
-    linear model on the standardised statistics (logistic regression for binary labels, Lasso per target
-    averaged for regression), with the regularisation strength chosen by 5-fold cross-validation.
-    Dimensions the model drops score 0 (ties: the lower index ranks first)."""
-    from sklearn.linear_model import LassoCV, LogisticRegressionCV
-    from sklearn.preprocessing import StandardScaler
-
-    x = StandardScaler().fit_transform(stats)
-    labels = np.asarray(labels, dtype=float).reshape(len(stats), -1)
-    if task_type == "binary":
-        model = LogisticRegressionCV(Cs=10, l1_ratios=(1.0,), solver="liblinear", cv=5, scoring="roc_auc",
-                                     max_iter=1000, random_state=seed, use_legacy_attributes=False)
-        coef = np.abs(model.fit(x, labels[:, 0].astype(int)).coef_).reshape(-1)
-    else:
-        coef = np.mean([np.abs(LassoCV(cv=5, random_state=seed, max_iter=5000).fit(x, labels[:, t]).coef_)
-                        for t in range(labels.shape[1])], axis=0)
-    dim = stats.shape[1] // 2
-    return coef[:dim] + coef[dim:]
-
-
-def statistical_scores(method: str, sequences: list[np.ndarray], labels: np.ndarray, task_type: str,
-                       seed: int = 0) -> np.ndarray:
-    """Per-dimension scores of a statistical ranking (``STATISTICAL_METHODS``) from training samples."""
-    if method not in STATISTICAL_METHODS:
-        raise ValueError(f"unknown statistical method '{method}': use one of {list(STATISTICAL_METHODS)}")
-    stats = window_statistics(sequences)
-    dim = stats.shape[1] // 2
-    if method == "mean_score":
-        return univariate_scores(stats[:, :dim], labels, task_type)
-    if method == "std_score":
-        return univariate_scores(stats[:, dim:], labels, task_type)
-    if method == "mutual_info":
-        return mutual_info_scores(stats, labels, task_type, seed)
-    return l1_linear_scores(stats, labels, task_type, seed)
-
-
-def input_scale(sequences: list[np.ndarray], limit: float = SCALE_RATIO_LIMIT) -> dict:
-    """The spread of the per-dimension std over all rows of the inputs a decoder sees, and a warning
-    when the largest std is more than ``limit`` times the smallest non-zero one: IG multiplies the
-    gradient by the input, so it favours large-scale dimensions whatever they carry. Normalised
-    inputs (``normalise: true``) have unit std and never warn."""
-    # merged per sequence (Chan et al.): exact, without a float64 copy of every row (MuSe: ~10^5 x 1024)
-    n, mean, m2 = 0, 0.0, 0.0
-    for seq in sequences:
-        seq = np.asarray(seq, dtype=np.float64)
-        if not len(seq):
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise InputError(paths[1], f"unknown ranking methods {sorted(unknown)}: use {list(METHODS)}")
+    dim = len(ig["mean"])
+    if raw.dim != dim:
+        raise InputError(paths[0], f"{raw.dim} dimensions, but {paths[1]} has {dim}")
+    train = raw.subset("train")
+    one_row = all(len(s) == 1 for s in train.sequences)
+    rankings, explained = {}, None
+    for method in methods:
+        start = time.perf_counter()
+        extra = {}
+        if method == "ig":
+            scores = np.asarray(ig["mean"])
+        elif method == "random":
+            rankings[method] = ranking_record(method, order=random_order(dim, random_seed))
             continue
-        n_b, mean_b = len(seq), seq.mean(0)
-        delta, total = mean_b - mean, n + n_b
-        mean = mean + delta * n_b / total
-        m2 = m2 + ((seq - mean_b) ** 2).sum(0) + delta ** 2 * n * n_b / total
-        n = total
-    std = np.sqrt(m2 / n)
-    nonzero = std[std > 1e-12]
-    lo, hi = (float(nonzero.min()), float(nonzero.max())) if len(nonzero) else (0.0, 0.0)
+        elif method in GRADIENT_METHODS:
+            explained = explained or _explained_decoder(raw, ig, threads)
+            model, sequences, labels = explained
+            stats = gradient_attributions(model, sequences, method, batch_size, device, labels,
+                                          ig["attrs"].get("multiclass") or "labelled")
+            scores, extra = stats["mean"], {"mean_per_target": stats["mean_per_target"].tolist()}
+        elif method == "std_score" and one_row:  # nothing to compute: the window std of one row is 0
+            scores = np.zeros(dim)
+        else:
+            scores = statistical_scores(method, train.sequences, train.labels, task_type, random_seed, threads)
+        why = " (every training sample has one row, so no window std)" if method == "std_score" and one_row else ""
+        reason = degenerate_ranking(scores, why)
+        if reason:
+            log.warning("%s ranking: %s", method, reason)
+            rankings[method] = {"method": method, "scores": [float(v) for v in scores], "order": None,
+                                "left_out": reason}
+            continue
+        rankings[method] = {**ranking_record(method, scores=scores), **extra}
+        if method != "ig":
+            log.info("%s over %d training samples in %.1f s", method, len(train.sample_ids),
+                     time.perf_counter() - start)
+    return {"model": ig["attrs"]["model"], "dim_names": ig["dim_names"], "random_seed": random_seed,
+            "methods": rankings}
+
+
+def _explained_decoder(raw, ig: dict, threads: int) -> tuple:
+    """The decoder IG explained, the training inputs it saw (its dimensions and normalisation) and their labels."""
+    from pathlib import Path
+
+    from . import train
+
+    ckpt = train.load_checkpoint(Path(ig["attrs"]["model"]) / "model.pt")
+    train.set_determinism(0, threads)
+    inputs = train.prepare_inputs(raw, ckpt).subset("train")
+    return ckpt["model"], inputs.sequences, inputs.labels
+
+
+def input_scale(sequences: list[np.ndarray], limit: float = SCALE_RATIO_LIMIT, dim_names=None) -> dict:
+    """The spread of the per-dimension std over all rows of the inputs a decoder sees, and a warning when
+    the largest std is more than ``limit`` times the smallest: IG multiplies the gradient by the input, so
+    it favours large-scale dimensions whatever they carry. Near-constant dimensions (std at most
+    ``NEAR_CONSTANT`` of their level: float rounding noise, a dead unit) are named and left out: their
+    tiny std says nothing about the scale of the others. Normalised inputs have unit std and never warn."""
+    from .store import RowStats
+
+    rows = RowStats()  # merged per sequence: exact, without a float64 copy of every row (MuSe: ~10^5 x 1024)
+    for seq in sequences:
+        rows.add(seq)
+    mean, std = rows.mean, np.sqrt(rows.m2 / rows.count)
+    names = list(dim_names) if dim_names is not None else [f"dimension {i}" for i in range(len(std))]
+    typical = float(np.median(std[std > 0])) if (std > 0).any() else 0.0
+    near_constant = std <= NEAR_CONSTANT * np.maximum(np.abs(mean), typical)
+    kept = np.flatnonzero(~near_constant)
+    lo, hi = (float(std[kept].min()), float(std[kept].max())) if len(kept) else (0.0, 0.0)
     ratio = hi / lo if lo > 0 else 1.0
     warning = ""
     if ratio > limit:
-        warning = (f"the per-dimension std of the training rows spans {ratio:.0f}x ({lo:.3g} to {hi:.3g}) and the "
-                   f"inputs are not normalised: Integrated Gradients multiplies by the input, so large-scale "
-                   f"dimensions dominate the attribution whatever they carry; consider `normalise: true`")
-    return {"input_std_min": lo, "input_std_max": hi, "input_std_ratio": float(ratio), "scale_warning": warning}
+        median = float(np.median(std[kept]))
+        by_std = kept[np.argsort(-std[kept], kind="stable")]
+
+        def named(dims):
+            return ", ".join(f"{names[i]} ({std[i]:.3g}, {std[i] / median:.3g}x the median)" for i in dims)
+
+        warning = (f"the per-dimension std of the training rows spans {ratio:.0f}x ({lo:.3g} to {hi:.3g}) over "
+                   f"{len(kept)} dimensions and the inputs are not normalised; largest: {named(by_std[:3])}; "
+                   f"smallest: {named(by_std[::-1][:3])}. Integrated Gradients multiplies by the input, so the "
+                   f"large-scale dimensions get large attributions whatever they carry; `normalise: true` puts "
+                   f"every dimension on unit std")
+    note = ""
+    if near_constant.any():
+        listed = [names[i] for i in np.flatnonzero(near_constant)]
+        note = (f"{len(listed)} near-constant dimensions (std at most {NEAR_CONSTANT:g} of their level) left out of "
+                f"the scale check: {', '.join(listed[:10])}{', ...' if len(listed) > 10 else ''}; they carry next "
+                f"to nothing, and `normalise: true` would scale them up to unit std like the others")
+    return {"input_std_min": lo, "input_std_max": hi, "input_std_ratio": float(ratio), "scale_warning": warning,
+            "near_constant_dims": ", ".join(names[i] for i in np.flatnonzero(near_constant)), "scale_note": note}

@@ -76,9 +76,10 @@ def fau_table(stats: dict, targets: list[str], source="attributions") -> tuple[l
     return codes, values, list(targets) + ["average"]
 
 
-def fau_figure(stats: dict, targets: list[str], title: str, paths, source="attributions") -> dict:
-    """One horizontal bar panel per target plus the average (several targets); AUs sorted by
-    attribution in each panel.
+def fau_figure(stats: dict, targets: list[str], title: str, paths, source="attributions",
+               overall: str = "average over targets") -> dict:
+    """One horizontal bar panel per target (a multiclass decoder: per class) plus the attribution the
+    selection ranks by (``overall``: the average over targets); AUs sorted by attribution in each panel.
 
     Returns the ranking per panel (AU codes, most relevant first).
     """
@@ -98,7 +99,7 @@ def fau_figure(stats: dict, targets: list[str], title: str, paths, source="attri
         ax.barh(y, values[order, j], color=color)
         ax.set_yticks(y, [au_label(codes[i]) for i in order], fontsize=7)
         ax.invert_yaxis()
-        ax.set_title(col.rstrip("_") if col != "average" else "average over targets")
+        ax.set_title(col.rstrip("_") if col != "average" else overall)
         ax.set_xlabel("mean |IG attribution|" if stats.get("attrs", {}).get("aggregate", "abs") == "abs"
                       else "mean IG attribution")
         ax.axvline(values[:, j].mean(), color="k", ls="--", lw=0.8, label="mean threshold")

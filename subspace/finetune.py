@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +29,8 @@ import soundfile as sf
 import torch
 from torch import nn
 
-from . import metrics
+from . import gpu, metrics
+from .config.model import Config, Finetune, default
 from .atomic import atomic_path, read_json, write_csv, write_json
 from .data import mimic_label, mimic_labels, read_csv, read_partition
 from .errors import InputError
@@ -45,14 +45,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class FinetuneConfig:
     targets: list[str] = field(default_factory=lambda: ["Approval_", "Disappointment_", "Uncertainty_"])
-    batch_size: int = 32
-    max_epochs: int = 5
-    lr: float = 1e-4
-    head_dim: int = 64
-    freeze_feature_encoder: bool = True
-    max_seconds: float = 10.0
-    seed: int = 101
-    device: str = "auto"  # "auto": CUDA when available, else CPU
+    batch_size: int = default(Finetune, "batch_size")
+    max_epochs: int = default(Finetune, "max_epochs")
+    lr: float = default(Finetune, "lr")
+    head_dim: int = default(Finetune, "head_dim")
+    freeze_feature_encoder: bool = default(Finetune, "freeze_feature_encoder")
+    max_seconds: float = default(Finetune, "max_seconds")
+    seed: int = default(Config, "seeds")[0]
+    device: str = default(Finetune, "device")  # "auto": CUDA when available, else CPU
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -175,26 +175,16 @@ def train_epoch(model, extractor, optimiser, train: Clips, cfg: FinetuneConfig, 
 
 
 # ------------------------------------------------------------------------------------- training
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def run(model_dir, clips: Clips, cfg: FinetuneConfig, out_dir, dims: list[int] | None = None,
-        threads: int = 1) -> dict:
+        threads: int = 1, device=None) -> dict:
     """Fine-tune, resuming from ``out_dir/checkpoint.pt`` when its settings match; write the outputs.
 
     Outputs in ``out_dir``: ``model.pt`` (best-devel weights), ``predictions.csv`` (same columns as
     the decoders', so late fusion can use it), ``metrics.json`` and ``loss_curve.png``.
     """
     out_dir = Path(out_dir)
-    device = _device(cfg.device)
-    if device.type == "cuda":
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS
+    device = gpu.resolve_device(cfg.device) if device is None else torch.device(device)
     set_determinism(cfg.seed, threads)
-    if device.type == "cuda":  # a few CUDA kernels have no deterministic variant: warn, don't fail
-        torch.use_deterministic_algorithms(True, warn_only=True)
     extractor, encoder = load_pretrained(model_dir)
     model = Wav2Vec2Regressor(encoder, len(cfg.targets), cfg.head_dim, dims).to(device)
     if cfg.freeze_feature_encoder:
@@ -208,11 +198,15 @@ def run(model_dir, clips: Clips, cfg: FinetuneConfig, out_dir, dims: list[int] |
     ckpt_path = out_dir / "checkpoint.pt"
     state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_epoch": 0, "best_state": None}
     if ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = read_checkpoint(ckpt_path, device)
         if ckpt.get("spec_hash") == spec_hash:
-            model.load_state_dict(ckpt["model"])
-            optimiser.load_state_dict(ckpt["optimizer"])
-            state = ckpt["state"]
+            try:
+                model.load_state_dict(ckpt["model"])
+                optimiser.load_state_dict(ckpt["optimizer"])
+                state = ckpt["state"]
+            except (KeyError, RuntimeError, ValueError) as exc:
+                raise InputError(ckpt_path, f"not a resumable checkpoint of this run (delete it to start afresh): "
+                                            f"{type(exc).__name__}: {exc}") from None
             log.info("resuming from %s after epoch %d", ckpt_path, state["epoch"])
         else:
             log.info("ignoring %s: it was written with other settings", ckpt_path)
@@ -267,6 +261,20 @@ def run(model_dir, clips: Clips, cfg: FinetuneConfig, out_dir, dims: list[int] |
     write_json(out_dir / "metrics.json", record)
     ckpt_path.unlink()  # finished: the next run starts fresh
     return record
+
+
+def read_checkpoint(path, device="cpu") -> dict:
+    """A resume checkpoint (or model.pt), read with ``weights_only=True``: only tensors and plain values load, so a
+    tampered file in a results folder is refused instead of run. Every value this module saves is plain."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises UnpicklingError, RuntimeError, EOFError ... for a bad file
+        raise InputError(path, f"cannot read the checkpoint safely (truncated, tampered with, or written by an older "
+                               f"version: delete it to start afresh): {type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0][:300]}") from None
+    if not isinstance(ckpt, dict):
+        raise InputError(path, f"not a checkpoint (a {type(ckpt).__name__}, not a dict)")
+    return ckpt
 
 
 def loss_curve(history: list[dict], path, title: str) -> None:

@@ -4,9 +4,11 @@ A combination is a list of members ``feature[:variant]`` (variant ``full`` by de
 selection threshold such as ``mean``), e.g. ``["w2v:mean", "bert"]``. Every member contributes the
 ``predictions.csv`` of its best-devel seed. Two methods:
 
-* ``mean``: the plain mean of the members' probabilities (Humor) or values (Mimic);
-* ``weighted``: weights fitted on devel (Humor: logistic regression on the members' logits;
-  Mimic: non-negative least squares per target). Its devel score is therefore in-sample and
+* ``mean``: the plain mean of the members' probabilities (binary: Humor; multiclass: per class) or values
+  (regression: Mimic);
+* ``weighted``: weights fitted on devel (binary: logistic regression on the members' logits; multiclass:
+  non-negative member weights on their log-probabilities plus a bias per class, by cross-entropy;
+  regression: non-negative least squares per target). Its devel score is therefore in-sample and
   optimistic; the test score is the honest one.
 """
 from __future__ import annotations
@@ -17,9 +19,11 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from . import metrics
-from .atomic import read_json, write_csv, write_text
+from . import targets as kinds
+from .atomic import write_csv, write_text
 from .errors import InputError
+from .metrics import score
+from .runs import best_of, predictions_of
 
 METHODS = ("mean", "weighted")
 
@@ -40,26 +44,13 @@ class Member:
         return f"{self.feature}:{self.variant}"
 
 
-def best_seed(metric_files: list[str]) -> tuple[str, dict]:
-    """The metrics.json (path, record) whose devel score is highest (first one on ties)."""
-    records = []
-    for path in metric_files:
-        try:
-            records.append((path, read_json(path)))
-        except (OSError, ValueError) as exc:
-            raise InputError(path, f"cannot read metrics: {exc}") from None
-    for path, rec in records:
-        if "devel" not in rec.get("scores", {}):
-            raise InputError(path, "has no devel score")
-    return max(records, key=lambda pr: pr[1]["scores"]["devel"])
-
-
-def read_predictions(path, targets: list[str]) -> pd.DataFrame:
+def read_predictions(path, targets: list[str], classes=None) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, dtype={"sample_id": str})
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(path, f"cannot read predictions: {exc}") from None
-    need = ["sample_id", "partition"] + [f"label_{t}" for t in targets] + [f"pred_{t}" for t in targets]
+    need = ["sample_id", "partition"] + [c for cols in kinds.prediction_columns(targets, classes).values()
+                                         for c in cols]
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise InputError(path, f"missing columns {missing}")
@@ -71,21 +62,21 @@ def read_predictions(path, targets: list[str]) -> pd.DataFrame:
 def align(frames: dict[str, pd.DataFrame], paths: dict[str, str], targets: list[str]):
     """Check that all members predict the same samples with the same labels; stack them.
 
-    Returns the index, labels (n, targets) and predictions (members, n, targets).
+    Returns the index, labels (n, targets) and predictions (members, n, targets; multiclass: n, classes).
     """
     names = list(frames)
     ref = frames[names[0]]
-    labels = ref[[f"label_{t}" for t in targets]].to_numpy(float)
+    labels = kinds.prediction_arrays(ref, targets)[0]
     preds = []
     for name in names:
         df = frames[name]
         if not df.index.equals(ref.index):
             raise InputError(paths[name], f"predicts other samples than {paths[names[0]]} "
                              f"({len(df)} vs {len(ref)} rows)")
-        lab = df[[f"label_{t}" for t in targets]].to_numpy(float)
+        lab, pred = kinds.prediction_arrays(df, targets)
         if not np.allclose(lab, labels, equal_nan=True, atol=1e-5):
             raise InputError(paths[name], f"labels differ from {paths[names[0]]}")
-        preds.append(df[[f"pred_{t}" for t in targets]].to_numpy(float))
+        preds.append(pred)
     return ref.index, labels, np.stack(preds)
 
 
@@ -95,7 +86,9 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def fit_weights(task_type: str, devel_preds: np.ndarray, devel_labels: np.ndarray):
-    """Per target: (weights over members, intercept) fitted on devel."""
+    """Per target (multiclass: one): (weights over members, intercept) fitted on devel."""
+    if task_type == "multiclass":
+        return [fit_class_weights(devel_preds, devel_labels[:, 0].astype(int))]
     n_members, _, n_targets = devel_preds.shape
     out = []
     for k in range(n_targets):
@@ -114,7 +107,40 @@ def fit_weights(task_type: str, devel_preds: np.ndarray, devel_labels: np.ndarra
     return out
 
 
+# a little ridge on the class biases keeps them finite where a class is missing from devel
+BIAS_RIDGE = 1e-4
+
+
+def fit_class_weights(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative member weights w and class biases b of softmax(sum_m w_m log p_m + b), the members' class
+    probabilities ``probs`` (members, n, classes) combined as a weighted product, fitted by the mean cross-entropy
+    of the devel ``labels`` (L-BFGS-B, from the plain mean of the log-probabilities)."""
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    logp = np.log(np.clip(probs, 1e-12, 1.0))
+    n_members, n, n_classes = logp.shape
+    onehot = np.eye(n_classes)[labels]
+
+    def loss(params):
+        w, b = params[:n_members], params[n_members:]
+        log_q = log_softmax(np.tensordot(w, logp, axes=1) + b, axis=1)
+        residual = np.exp(log_q) - onehot  # d loss / d scores, per sample
+        grad_w = np.einsum("nc,mnc->m", residual, logp) / n
+        grad_b = residual.mean(0) + 2 * BIAS_RIDGE * b
+        return -(onehot * log_q).sum() / n + BIAS_RIDGE * (b ** 2).sum(), np.concatenate([grad_w, grad_b])
+
+    start = np.concatenate([np.full(n_members, 1.0 / n_members), np.zeros(n_classes)])
+    fit = minimize(loss, start, jac=True, method="L-BFGS-B",
+                   bounds=[(0, None)] * n_members + [(None, None)] * n_classes)
+    return fit.x[:n_members], fit.x[n_members:]
+
+
 def apply_weights(task_type: str, preds: np.ndarray, weights) -> np.ndarray:
+    if task_type == "multiclass":
+        from scipy.special import softmax
+        (w, b), = weights
+        return softmax(np.tensordot(w, np.log(np.clip(preds, 1e-12, 1.0)), axes=1) + b, axis=1)
     cols = []
     for k, (w, b) in enumerate(weights):
         if task_type == "binary":
@@ -125,7 +151,7 @@ def apply_weights(task_type: str, preds: np.ndarray, weights) -> np.ndarray:
 
 
 def fuse(task_type: str, method: str, preds: np.ndarray, labels: np.ndarray, partitions: np.ndarray):
-    """Fused predictions (n, targets) and the fitted weights (None for the mean)."""
+    """Fused predictions (n, targets; multiclass: n, classes) and the fitted weights (None for the mean)."""
     if method == "mean":
         return preds.mean(0), None
     if method == "weighted":
@@ -135,44 +161,47 @@ def fuse(task_type: str, method: str, preds: np.ndarray, labels: np.ndarray, par
     raise ValueError(f"unknown fusion method '{method}' (use one of {METHODS})")
 
 
-def _scores(task_type: str, labels: np.ndarray, pred: np.ndarray, partitions: np.ndarray) -> dict:
+def _scores(metric: str, labels: np.ndarray, pred: np.ndarray, partitions: np.ndarray) -> dict:
     out = {}
     for part in ("devel", "test"):
         m = partitions == part
         if m.any() and not np.isnan(labels[m]).any():
-            out[part] = metrics.score(task_type, labels[m], pred[m])
+            out[part] = score(metric, labels[m], pred[m])
         else:
             out[part] = np.nan
     return out
 
 
 def fusion_table(task: str, task_type: str, targets: list[str], combinations: list[list[str]],
-                 methods: list[str], member_metrics: dict[str, list[str]]):
+                 methods: list[str], member_metrics: dict[str, list[str]], metric: str | None = None,
+                 classes=None):
     """One row per (combination, method) in the paper's form, plus the fused predictions.
 
     ``member_metrics`` maps ``feature:variant`` to its seeds' metrics.json files; each seed's
-    ``predictions.csv`` sits next to its metrics.json.
+    ``predictions.csv`` sits next to its metrics.json. ``metric`` scores the fusions (default: the kind's);
+    ``classes`` are a multiclass task's.
     """
+    metric = metric or kinds.metric_of({"type": task_type})
     rows, fused_frames = [], []
     singles = {}
     for name, files in member_metrics.items():
-        path, rec = best_seed(files)
+        path, rec = best_of(files)
         singles[name] = {"metrics": path, "seed": rec["seed"], "devel": rec["scores"]["devel"],
                          "test": rec["scores"].get("test", np.nan),
-                         "predictions": str(path).rsplit("/", 1)[0] + "/predictions.csv"}
+                         "predictions": predictions_of(path)}
     for combo in combinations:
         members = [str(Member.parse(m)) for m in combo]
         missing = [m for m in members if m not in singles]
         if missing:
             raise ValueError(f"fusion member(s) {missing} have no trained decoders")
         paths = {m: singles[m]["predictions"] for m in members}
-        frames = {m: read_predictions(p, targets) for m, p in paths.items()}
+        frames = {m: read_predictions(p, targets, classes) for m, p in paths.items()}
         index, labels, preds = align(frames, paths, targets)
         partitions = index.get_level_values("partition").to_numpy()
         best_single = max(members, key=lambda m: singles[m]["devel"])
         for method in methods:
             pred, weights = fuse(task_type, method, preds, labels, partitions)
-            s = _scores(task_type, labels, pred, partitions)
+            s = _scores(metric, labels, pred, partitions)
             rows.append({
                 "task": task, "combination": "+".join(Member.parse(m).feature for m in members),
                 "variants": " + ".join(members), "method": method,
@@ -184,14 +213,9 @@ def fusion_table(task: str, task_type: str, targets: list[str], combinations: li
                 "weights": "" if weights is None else
                 "; ".join(",".join(f"{v:.3f}" for v in w) for w, _ in weights),
             })
-            frame = pd.DataFrame(pred, columns=[f"pred_{t}" for t in targets])
-            frame.insert(0, "sample_id", index.get_level_values("sample_id"))
-            frame.insert(1, "partition", partitions)
-            for k, t in enumerate(targets):
-                frame.insert(2 + k, f"label_{t}", labels[:, k])
-            frame.insert(0, "method", method)
-            frame.insert(0, "variants", " + ".join(members))
-            fused_frames.append(frame)
+            fused_frames.append(pd.DataFrame({
+                "variants": " + ".join(members), "method": method, "sample_id": index.get_level_values("sample_id"),
+                "partition": partitions, **kinds.prediction_values(labels, pred, targets, classes)}))
     single_rows = pd.DataFrame([{"member": m, **{k: v for k, v in s.items() if k in ("seed", "devel", "test")}}
                                 for m, s in sorted(singles.items())])
     return pd.DataFrame(rows), single_rows, pd.concat(fused_frames, ignore_index=True)

@@ -13,6 +13,7 @@ than 2 samples has no correlation at all and raises ``ValueError``.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 
 def pearson_per_target(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -44,3 +45,14 @@ class PearsonLoss(torch.nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return pearson_loss(pred, target, self.eps)
+
+
+def task_loss(kind: str, activation: str, weights: list[float] | None = None):
+    """The training loss and whether it takes the activated output. The baseline's on the sigmoid output (BCE,
+    MSE); on the raw output otherwise: BCE with logits, cross-entropy (optionally class-weighted) on the class
+    scores, MSE on the (standardised) values."""
+    if kind == "multiclass":
+        return nn.CrossEntropyLoss(weight=None if weights is None else torch.tensor(weights)), False
+    if kind == "binary":
+        return (nn.BCELoss(), True) if activation == "sigmoid" else (nn.BCEWithLogitsLoss(), False)
+    return nn.MSELoss(), activation == "sigmoid"

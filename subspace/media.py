@@ -5,22 +5,21 @@ Where the files are is given by path templates in the config (``tasks.<task>.med
 ``{subject}`` (Humor: the coach folder) and ``{video}`` (the video id) filled in, e.g.
 ``/data/c2_muse_humor/raw/audio/{subject}/{video}.wav``.
 
-Samples follow the CSV readers in :mod:`subspace.data` exactly: Humor has one sample per label row
-(its ``[timestamp_start, timestamp_end)`` window of the video), Mimic one sample per video.
+Which samples a task has (and so which windows of which media) is :mod:`subspace.samples`' (re-exported here).
 Every problem raises :class:`~subspace.errors.InputError` naming the file.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from math import gcd
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import data
+from . import csvfile, names
 from .errors import InputError, config_error
+from .samples import Sample, list_samples, list_videos, shard_videos  # noqa: F401 (the samples of the media)
 
 log = logging.getLogger(__name__)
 
@@ -33,63 +32,12 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 TRANSCRIPT_DEFAULTS = {"sentence": "sentence_id", "text": "word", "start": "start", "end": "end", "unit": "ms"}
 
 
-# ----------------------------------------------------------------------------------- samples
-@dataclass(frozen=True)
-class Sample:
-    subject: str          # Humor: coach; Mimic: the video id
-    video: str
-    sample_id: str
-    partition: str
-    label: tuple
-    start: int | None     # window in ms; None = the whole video
-    end: int | None
-
-
-def list_videos(spec: dict) -> list[tuple[str, str]]:
-    """(subject, video) pairs in the stores' order, read from the partition and label layout only."""
-    partition_of = data.read_partition(Path(spec["partition_file"]))
-    if spec["layout"] == "mimic":
-        return [(v, v) for v in partition_of]
-    return [(coach, f.stem) for coach, _, f in data.humor_videos(partition_of, Path(spec["label_dir"]))]
-
-
-def shard_videos(videos: list, shard: int, n_shards: int) -> list:
-    """Round-robin: shard k gets every n-th video, so shards are balanced in count."""
-    if not 0 <= shard < n_shards:
-        raise ValueError(f"shard {shard} is not in 0..{n_shards - 1}")
-    return videos[shard::n_shards]
-
-
-def list_samples(spec: dict) -> list[Sample]:
-    """Every sample (same ids, partitions and labels as the CSV readers: the same label readers), in store order."""
-    partition_of = data.read_partition(Path(spec["partition_file"]))
-    targets = spec["targets"]
-    out = []
-    if spec["layout"] == "humor":
-        for coach, partition, label_file in data.humor_videos(partition_of, Path(spec["label_dir"])):
-            rows = data.humor_labels(label_file, partition, spec.get("label_column", data.HUMOR_LABEL_COLUMN),
-                                     data.task_type(spec))
-            out += [Sample(coach, label_file.stem, r.sample_id, partition, (float(r.label),), int(r.start), int(r.end))
-                    for r in rows.itertuples(index=False)]
-        return out
-    label_file = Path(spec["label_file"])
-    label_of = data.mimic_labels(label_file, targets, partition_of, data.task_type(spec))
-    for video, partition in partition_of.items():
-        label = data.mimic_label(label_of, video, partition, targets, label_file)
-        out.append(Sample(video, video, video, partition, tuple(float(x) for x in label), None, None))
-    unknown = sorted(set(label_of) - set(partition_of))
-    if unknown:
-        raise InputError(label_file, f"{len(unknown)} labelled videos are not in the partition file "
-                                     f"(e.g. {unknown[:3]})")
-    return out
-
-
 def media_path(spec: dict, key: str, subject: str, video: str) -> Path:
     media = spec.get("media") or {}
     if not media.get(key):
         raise config_error(f"tasks.<task>.media.{key}", "a path template is needed but not set")
-    try:
-        return Path(media[key].format(subject=subject, video=video))
+    try:  # the file as named on disk, which may be another Unicode normalisation of the ids
+        return names.resolve(Path(media[key].format(subject=subject, video=video)))
     except (KeyError, IndexError, ValueError) as exc:  # e.g. {coach} or a lone brace in the template
         raise config_error(f"tasks.<task>.media.{key}", f"'{media[key]}' is not a path template with only "
                                                        f"{{subject}} and {{video}} ({type(exc).__name__}: {exc})"
@@ -157,7 +105,7 @@ def iter_frames(path, fps: float):
     """
     path = Path(path)
     if path.is_dir():
-        files = sorted((p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: p.stem)
+        files = [p for p in names.entries(path).values() if p.suffix.lower() in IMAGE_SUFFIXES]
         try:
             stamped = sorted((int(p.stem), p) for p in files)
         except ValueError:
@@ -166,9 +114,14 @@ def iter_frames(path, fps: float):
             raise InputError(path, "frame folder holds no images")
         if stamped[0][0] < 0:
             raise InputError(stamped[0][1], "negative timestamp in the file name (frames count from the video's start)")
-        from PIL import Image
+        from PIL import Image, UnidentifiedImageError
         for ts, p in stamped:
-            yield ts, np.asarray(Image.open(p).convert("RGB"))
+            try:
+                with Image.open(p) as image:
+                    rgb = np.asarray(image.convert("RGB"))
+            except (UnidentifiedImageError, OSError, ValueError) as exc:
+                raise InputError(p, f"cannot read the frame image (truncated or not an image?): {exc}") from None
+            yield ts, rgb
         return
     if not path.exists():
         candidates = [path.with_suffix("")] if path.suffix else []
@@ -219,25 +172,25 @@ def read_transcript(path, columns: dict | None = None) -> pd.DataFrame:
     """
     cols = dict(TRANSCRIPT_DEFAULTS, **(columns or {}))
     path = Path(path)
-    df = data.read_csv(path, (cols["text"], cols["start"], cols["end"]), text=(cols["text"], cols["sentence"]))
-    scale = {"ms": 1.0, "s": 1000.0}[cols["unit"]]
-    start = data.numeric_column(df, cols["start"], path, "start time") * scale
-    end = data.numeric_column(df, cols["end"], path, "end time") * scale
+    df = csvfile.read_csv(path, (cols["text"], cols["start"], cols["end"]), text=(cols["text"], cols["sentence"]))
+    scale = time_scale(cols["unit"])
+    start = csvfile.numeric_column(df, cols["start"], path, "start time") * scale
+    end = csvfile.numeric_column(df, cols["end"], path, "end time") * scale
     for values, name in ((start, cols["start"]), (end, cols["end"])):
         for bad, problem in ((~np.isfinite(values), "missing time"), (values < 0, "negative time")):
             if bad.any():
                 i = int(np.argmax(bad))
-                raise InputError(path, f"{problem} '{df[name].iloc[i]}' (row {data.row_of(i)}, column '{name}')")
+                raise InputError(path, f"{problem} '{df[name].iloc[i]}' (row {csvfile.row_of(i)}, column '{name}')")
     if (end < start).any():
-        raise InputError(path, f"a row ends before it starts (row {data.row_of(int(np.argmax(end < start)))})")
+        raise InputError(path, f"a row ends before it starts (row {csvfile.row_of(int(np.argmax(end < start)))})")
     frame = pd.DataFrame({"start": start, "end": end, "text": df[cols["text"]].astype(str).str.strip()})
     sentence = cols["sentence"] in df.columns
     if sentence:
-        frame["sentence"] = data.text_column(df, cols["sentence"]).to_numpy()
+        frame["sentence"] = csvfile.text_column(df, cols["sentence"]).to_numpy()
     repeated = frame.duplicated().to_numpy()
     if repeated.any():
         i = int(np.argmax(repeated))
-        raise InputError(path, f"row {data.row_of(i)} repeats an earlier row (same sentence, time and text): "
+        raise InputError(path, f"row {csvfile.row_of(i)} repeats an earlier row (same sentence, time and text): "
                                f"duplicated rows?")
     order = np.argsort(frame["start"].to_numpy(), kind="stable")
     if (order != np.arange(len(frame))).any():
@@ -251,11 +204,18 @@ def read_transcript(path, columns: dict | None = None) -> pd.DataFrame:
     return frame.loc[frame.text.str.len() > 0, ["start", "end", "text"]].reset_index(drop=True)
 
 
+def time_scale(unit: str) -> float:
+    """Milliseconds per unit of a transcript's times."""
+    if unit not in ("ms", "s"):
+        raise config_error("tasks.<task>.media.transcript_columns.unit", f"'{unit}' is not 'ms' or 's'")
+    return {"ms": 1.0, "s": 1000.0}[unit]
+
+
 def write_transcript(path, sentences: pd.DataFrame, columns: dict | None = None) -> None:
     """Write sentences (start, end, text in ms) in the transcript format ``read_transcript`` reads."""
     from .atomic import write_csv
     cols = dict(TRANSCRIPT_DEFAULTS, **(columns or {}))
-    scale = {"ms": 1.0, "s": 1000.0}[cols["unit"]]
+    scale = time_scale(cols["unit"])
     out = pd.DataFrame({cols["sentence"]: np.arange(1, len(sentences) + 1), cols["text"]: sentences["text"].values,
                         cols["start"]: sentences["start"].values / scale, cols["end"]: sentences["end"].values / scale})
     if cols["unit"] == "ms":
@@ -284,26 +244,26 @@ def read_pyfeat(path, fps: float | None, columns=FAU_NAMES) -> pd.DataFrame:
     kept; frames without a face (NaN values) are dropped.
     """
     path = Path(path)
-    df = data.read_csv(path, tuple(columns), text=("input",))
+    df = csvfile.read_csv(path, tuple(columns), text=("input",))
     if "timestamp" in df.columns:
-        column, ms = "timestamp", data.numeric_column(df, "timestamp", path, "timestamp")
+        column, ms = "timestamp", csvfile.numeric_column(df, "timestamp", path, "timestamp")
     elif "approx_time" in df.columns:
         column, ms = "approx_time", _parse_time(df["approx_time"], path)
     elif "frame" in df.columns:
         if not fps:
             raise InputError(path, "has only a 'frame' column: set the video frame rate (fau_fps) in the config")
-        column, ms = "frame", data.numeric_column(df, "frame", path, "frame number") * 1000.0 / fps
+        column, ms = "frame", csvfile.numeric_column(df, "frame", path, "frame number") * 1000.0 / fps
     else:
         raise InputError(path, "needs a 'timestamp', 'approx_time' or 'frame' column for the time of each row")
     for bad, problem in ((~np.isfinite(ms), "missing time"), (ms < 0, "negative time")):
         if bad.any():  # several faces may share a frame's time (the best one is kept below)
             i = int(np.argmax(bad))
-            raise InputError(path, f"{problem} '{df[column].iloc[i]}' (row {data.row_of(i)}, column '{column}')")
+            raise InputError(path, f"{problem} '{df[column].iloc[i]}' (row {csvfile.row_of(i)}, column '{column}')")
     ms = ms.round().astype(np.int64)
-    values = np.stack([data.numeric_column(df, c, path, "value") for c in columns], axis=1).astype(np.float32)
+    values = np.stack([csvfile.numeric_column(df, c, path, "value") for c in columns], axis=1).astype(np.float32)
     out = pd.DataFrame(values, columns=list(columns))
     out.insert(0, "time_ms", ms)
-    out["_score"] = df["FaceScore"].to_numpy(float) if "FaceScore" in df.columns else 0.0
+    out["_score"] = csvfile.numeric_column(df, "FaceScore", path, "face score") if "FaceScore" in df.columns else 0.0
     out = out.dropna(subset=list(columns))
     out = (out.sort_values(["time_ms", "_score"], ascending=[True, False], kind="stable")
            .drop_duplicates("time_ms").drop(columns="_score").reset_index(drop=True))

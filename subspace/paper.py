@@ -2,10 +2,9 @@
 
 Source: Grósz, Virkkunen, Porjazovski, Kurimo, "Discovering Relevant Sub-spaces of BERT, Wav2Vec 2.0,
 ELECTRA and ViT Embeddings for Humor and Mimicked Emotion Recognition with Integrated Gradients",
-MuSe '23 (ACM), doi 10.1145/3606039.3613102; the numbers as the project's method summary
-(../shared/method.md, "Reported results") gives them. Devel scores are ROC AUC (Humor) and mean
-Pearson r over the 3 targets (Mimic); "best" is the best of 5 seeds. A feature of a run maps to a row
-here through its config key ``paper:`` (w2v, vit, faus, mbert, bert-en, electra).
+MuSe '23 (ACM), doi 10.1145/3606039.3613102; docs/sources.md lists the numbers with their source. Devel
+scores are ROC AUC (Humor) and mean Pearson r over the 3 targets (Mimic); "best" is the best of 5 seeds. A
+feature of a run maps to a row here through its config key ``paper:`` (w2v, vit, faus, mbert, bert-en, electra).
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from .atomic import read_json, write_csv, write_text
 from .errors import InputError
+from .runs import best_seed, read_metrics
 
 SOURCE = "Grósz et al., MuSe '23, doi 10.1145/3606039.3613102"
 NAN = math.nan
@@ -163,9 +163,9 @@ def finetune_rows(task: str, finetune: dict[str, list[str]]) -> list[dict]:
         rep = FINETUNE.get((task, variant))
         if rep is None or not files:
             continue
-        records = [read_json(p) for p in files]
+        records = [read_metrics(p) for p in files]
         devel = np.array([rec["scores"]["devel"] for rec in records], dtype=float)
-        best = int(devel.argmax())
+        best = best_seed(records)
         rows.append(_row(task, "finetune", "wav2vec 2.0 fine-tuned", "wav2vec 2.0 fine-tuned (Pearson loss)",
                          variant, rep, {"run_devel_best": devel[best], "run_devel_mean": devel.mean(),
                                         "run_devel_std": devel.std(),

@@ -54,3 +54,34 @@ def sorted_attribution_figure(attributions: dict[str, dict], which: str, task: s
                  "per dimension, sorted by mean")
     fig.tight_layout()
     save_figure(fig, paths)
+
+
+TOP_DIMS_PER_CLASS_FIGURE = 30
+
+
+def class_attribution_figure(attributions: dict[str, dict], task: str, paths, top: int = TOP_DIMS_PER_CLASS_FIGURE):
+    """Which dimensions serve which class: one heatmap per feature of a multiclass task, the classes (rows) over
+    the ``top`` dimensions by mean attribution (columns), each class's mean IG divided by its largest."""
+    import json
+
+    features = list(attributions)
+    fig, axes = plt.subplots(len(features), 1, figsize=(max(6.0, 0.28 * top + 2), 0.45 * max(
+        len(json.loads(attributions[f]["attrs"].get("classes") or "[]")) for f in features) * len(features) + 1.6),
+        squeeze=False)
+    for ax, feature in zip(axes[:, 0], features):
+        stats = attributions[feature]
+        classes = json.loads(stats["attrs"].get("classes") or "[]")
+        if not classes:
+            raise ValueError(f"{feature}: the attribution file has no classes (not a multiclass decoder)")
+        order = np.argsort(-stats["mean"], kind="stable")[:top]
+        per_class = np.asarray(stats["mean_per_target"], float)[:, order]
+        peak = np.nanmax(per_class, axis=1, keepdims=True)
+        image = ax.imshow(per_class / np.where(peak > 0, peak, 1.0), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+        ax.set_yticks(np.arange(len(classes)), classes, fontsize=8)
+        ax.set_xticks(np.arange(len(order)), [stats["dim_names"][i] for i in order], rotation=90, fontsize=6)
+        how = "its samples' labelled class" if stats["attrs"].get("multiclass") == "labelled" else "every sample"
+        ax.set_title(f"{feature}: mean IG per class (over {how}), top {len(order)} dimensions by mean", fontsize=9)
+        fig.colorbar(image, ax=ax, label="/ the class's largest", fraction=0.03)
+    fig.suptitle(f"{task}: which dimensions serve which class")
+    fig.tight_layout()
+    save_figure(fig, paths)

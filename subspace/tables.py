@@ -5,18 +5,21 @@ import numpy as np
 import pandas as pd
 
 from .atomic import read_json, write_csv, write_text
+from .runs import best_seed, read_metrics
 
 
 def seed_summary(metric_files: list[str], partition: str = "devel") -> dict:
     """Best seed's score and mean +- std over seeds, with parameters and training time."""
-    records = [read_json(p) for p in metric_files]
+    records = [read_metrics(p) for p in metric_files]
     scores = np.array([r["scores"][partition] for r in records])
-    return {"best": float(scores.max()), "mean": float(scores.mean()), "std": float(scores.std()),
-            "test_of_best": records[int(scores.argmax())]["scores"].get("test", np.nan),
+    best = records[best_seed(records)]
+    return {"best": best["scores"][partition], "mean": float(scores.mean()), "std": float(scores.std()),
+            "test_of_best": best["scores"].get("test", np.nan),
             "n_dims": records[0]["n_dims"], "parameters": records[0]["parameters"],
             "train_seconds": float(np.mean([r["train_seconds"] for r in records])),
             "epoch_seconds": float(np.median([r["median_epoch_seconds"] for r in records])),
-            "n_seeds": len(records), "collapsed_seeds": sum(bool(r.get("collapsed_targets")) for r in records)}
+            "n_seeds": len(records), "collapsed_seeds": sum(bool(r.get("collapsed_targets")) for r in records),
+            "small_data": next((r["small_data"] for r in records if r.get("small_data")), "")}
 
 
 def comparison_table(task: str, full: dict[str, list[str]], reduced: dict[tuple[str, str], list[str]],
@@ -36,6 +39,7 @@ def comparison_table(task: str, full: dict[str, list[str]], reduced: dict[tuple[
             "full_train_s": f["train_seconds"], "reduced_train_s": r["train_seconds"],
             "full_epoch_s": f["epoch_seconds"], "reduced_epoch_s": r["epoch_seconds"],
             "full_collapsed_seeds": f["collapsed_seeds"], "reduced_collapsed_seeds": r["collapsed_seeds"],
+            "full_small_data": f["small_data"], "reduced_small_data": r["small_data"],
         })
     return pd.DataFrame(rows)
 
@@ -67,7 +71,7 @@ def to_markdown(df: pd.DataFrame, metric: str) -> str:
             f"({100 * (1 - r.reduced_parameters / r.full_parameters):.0f}% fewer) "
             f"| {r.full_train_s:.2f} → {r.reduced_train_s:.2f} "
             f"| {r.full_epoch_s:.3f} → {r.reduced_epoch_s:.3f} |")
-    return "\n".join(lines) + "\n" + collapse_note(df)
+    return "\n".join(lines) + "\n" + collapse_note(df) + small_data_note(df)
 
 
 def collapse_note(df: pd.DataFrame) -> str:
@@ -83,6 +87,17 @@ def collapse_note(df: pd.DataFrame) -> str:
         return ""
     return ("\nNearly constant devel predictions (the decoder learned little beyond the label prior, so its score and "
             "attributions mean little; see its training log): " + ", ".join(found.values()) + ".\n")
+
+
+def small_data_note(df: pd.DataFrame) -> str:
+    """Names the features whose training partition gave the decoders too few optimisation steps per epoch
+    (train.small_data_warning), with the suggested settings."""
+    if "full_small_data" not in df:
+        return ""
+    found = dict.fromkeys(f"{r.feature}: {r.full_small_data}" for r in df.itertuples() if r.full_small_data)
+    if not found:
+        return ""
+    return "\nFew optimisation steps per epoch (see the training logs): " + "; ".join(found) + ".\n"
 
 
 def write_table(df: pd.DataFrame, csv_path, md_path, title: str, metric: str) -> None:

@@ -18,7 +18,7 @@ import torch
 
 import os
 
-KINDS = ("wav2vec2", "bert", "electra", "vit", "fsmt")
+from .config.demo import TINY_KINDS as KINDS  # noqa: E402
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 # A little German and English so the WordPiece vocabulary has real sub-words.
 CORPUS = [

@@ -11,15 +11,18 @@ import shlex
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
-from subspace import data, demo, embed, media
+from subspace import data, demo, embed, finetune, media, train
+from subspace import store as store_module
 from subspace.cli import main
 from subspace.errors import InputError
 
@@ -117,7 +120,8 @@ HUMOR_CASES = [
     ("yes/no labels", lambda r: edit(r / LABEL, lambda d: d.assign(humor=np.where(d.humor == "1", "yes", "no"))),
      LABEL, "non-numeric label "),
     ("label 2 in a binary task", lambda r: edit(r / LABEL, set_cell("humor", 3, "2")),
-     LABEL, "label 2 is not 0 or 1 (binary task) (row 5, column 'humor')"),
+     LABEL, "label '2' is not 0 or 1 (binary task): name the positive label value with `positive:` (the other "
+            "value is then 0) (row 5, column 'humor')"),
     ("NaN label in train", lambda r: edit(r / LABEL, set_cell("humor", 0, "nan")),
      LABEL, "missing or NaN label for a train sample (row 2, column 'humor')"),
     ("empty label in train", lambda r: edit(r / LABEL, set_cell("humor", 1, "")),
@@ -148,7 +152,7 @@ HUMOR_CASES = [
      FEATURE, "non-numeric timestamp '1 s' (row 4, column 'timestamp')"),
     ("every window of a video empty", lambda r: edit(r / FEATURE, lambda d: d.assign(
         timestamp=(d.timestamp.astype(int) + 60_000).astype(str))),
-     FEATURE, "no feature row falls in any of the 8 label windows of"),
+     FEATURE, "8 of the 8 label windows of"),
     ("non-numeric feature value, named", lambda r: edit(r / FEATURE, set_cell("w2v_4", 6, "n/a?")),
      FEATURE, "non-numeric feature values: 'n/a?' (row 8, column 'w2v_4')"),
     ("devel set of one class", lambda r: set_humor_labels(r, partition_rows(r, "devel"), 1),
@@ -158,7 +162,85 @@ HUMOR_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", HUMOR_CASES, ids=[c[0] for c in HUMOR_CASES])
+def lines(path, fn):
+    """Rewrite a text file through ``fn`` (its lines, without line ends -> new lines)."""
+    path.write_text("\n".join(fn(path.read_text().splitlines())) + "\n")
+
+
+def in_feature_files(root, fn):
+    for f in sorted((root / "feature_segments/w2v").rglob("*.csv")):
+        fn(f)
+
+
+def zero_rows(start, end):
+    """Every feature value of the rows in [start, end) ms set to 0, as an exporter that zero-fills a gap."""
+    def fn(df):
+        t = df.timestamp.astype(int)
+        df.loc[(t >= start) & (t < end), [c for c in df.columns if c.startswith("w2v")]] = "0"
+        return df
+    return fn
+
+
+def rename_w2v_5(df):
+    return df.rename(columns={"w2v_5": "x"})
+
+
+def one_empty_window_per_video(root, partition):
+    for coach in partition_rows(root, partition):
+        for f in (root / "label_segments" / coach).glob("*.csv"):
+            edit(f, set_cell("segment_id", 0, "99"))
+
+
+# ---- file structure before values (issue 21, item 2) -----------------------------------------------------------
+HUMOR_STRUCTURE_CASES = [
+    ("partition file without its header line", lambda r: lines(r / "metadata/partition.csv", lambda ls: ls[1:]),
+     "partition.csv", "the first line (train_coach00,train) looks like data, not a header ('train' is a value, not a "
+                      "column name): is the header line missing?"),
+    ("label file without its header line", lambda r: lines(r / LABEL, lambda ls: ls[1:]),
+     LABEL, "looks like data, not a header ('1' is a number, not a column name): is the header line missing?"),
+    ("a trailing separator on every row", lambda r: lines(r / FEATURE, lambda ls: ls[:1] + [x + "," for x in ls[1:]]),
+     FEATURE, "row 2 has 9 fields, the header 8: a trailing separator at the end of the line (32 such rows)"),
+    ("the header ends with a separator too", lambda r: lines(r / FEATURE, lambda ls: [x + "," for x in ls]),
+     FEATURE, "the header line ends with a separator (an unnamed last column after 'w2v_5')"),
+    ("a row one field short", lambda r: lines(r / FEATURE, lambda ls: ls[:4] + [ls[4].rsplit(",", 1)[0]] + ls[5:]),
+     FEATURE, "row 5 has 7 fields, the header 8: a missing value still needs its separator"),
+    ("a file cut in the middle of a row", lambda r: (r / FEATURE).write_text((r / FEATURE).read_text()[:-40]),
+     FEATURE, "row 33 has 4 fields, the header 8: the file ends in the middle of its last row (truncated?)"),
+    ("semicolons instead of commas", lambda r: (r / LABEL).write_text((r / LABEL).read_text().replace(",", ";")),
+     LABEL, "is one field separated by semicolons: the readers expect commas"),
+    ("NUL bytes", lambda r: (r / FEATURE).write_bytes((r / FEATURE).read_bytes()[:90] + b"\0\0" * 8),
+     FEATURE, "contains NUL bytes (first at byte 90, line 2): not a text CSV file"),
+    ("UTF-16 text", lambda r: (r / LABEL).write_text((r / LABEL).read_text(), encoding="utf-16"),
+     LABEL, "is UTF-16 text (as some spreadsheet programs save 'Unicode text'): save it as UTF-8 CSV"),
+    ("a feature column renamed in one file", lambda r: edit(r / FEATURE, rename_w2v_5),
+     FEATURE, "the 6 feature columns differ from those of "),
+    ("... naming the missing and the extra ones", lambda r: edit(r / FEATURE, rename_w2v_5),
+     FEATURE, "train_coach00/train_coach00_v00.csv: missing ['w2v_5']; extra ['x']"),
+]
+
+# ---- a share of empty or all-zero samples (item 1) and values that break normalisation (item 4) ----------------
+HUMOR_VALUE_CASES = [
+    ("features in another time unit: one window per video catches every row",
+     lambda r: in_feature_files(r, lambda f: edit(f, lambda d: d.assign(timestamp=(d.timestamp.astype(int) // 10)
+                                                                       .astype(str)))),
+     "train_coach00_v00.csv", "train_coach00_v00.csv have no feature rows or only all-zero ones (88%; max_empty_share "
+                              "0.05 allows 1): features 0-1550 ms, windows 0-16000 ms. Features in another time unit "
+                              "than the labels"),
+    ("all-zero rows count as empty", lambda r: edit(r / FEATURE, zero_rows(2000, 6000)),
+     FEATURE, "2 of the 8 label windows of"),
+    ("one empty window in every devel video: the partition's share", lambda r: one_empty_window_per_video(r, "devel"),
+     "feature_segments/w2v", "2 of the 16 devel samples are empty or all-zero vectors (12%; max_empty_share 0.05 "
+                             "allows 1)"),
+    ("a sentinel 1e30 in a feature cell", lambda r: edit(r / FEATURE, set_cell("w2v_3", 5, "1e30")),
+     FEATURE, "value 1e+30 (row 7, column 'w2v_3') lies 1e+30 robust spreads from the dimension's median"),
+    ("a sentinel in a row outside every label window (it still enters the scaler)",
+     lambda r: edit(r / FEATURE, lambda d: pd.concat([d, d.iloc[[0]].assign(timestamp="90000", w2v_1="-1e12")])),
+     FEATURE, "value -1e+12 (row 34, column 'w2v_1') lies"),
+]
+
+
+@pytest.mark.parametrize("case", HUMOR_CASES + HUMOR_STRUCTURE_CASES + HUMOR_VALUE_CASES,
+                         ids=[c[0] for c in HUMOR_CASES + HUMOR_STRUCTURE_CASES + HUMOR_VALUE_CASES])
 def test_bad_humor_values_are_refused(humor, tmp_path, capsys, case):
     _, breaker, names, problem = case
     breaker(humor)
@@ -198,7 +280,35 @@ MIMIC_CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", MIMIC_CASES, ids=[c[0] for c in MIMIC_CASES])
+def zero_videos(root, partition, n):
+    videos = pd.read_csv(root / "partition.csv", dtype=str).query("Partition == @partition").Id.str.strip('"')
+    for video in videos[:n]:
+        edit(root / f"features/faus/{video}.csv", lambda d: d.assign(**{au: "0" for au in demo.FAU_NAMES}))
+
+
+MIMIC_FILE_CASES = [
+    ("partition file without its header line", lambda r: lines(r / "partition.csv", lambda ls: ls[1:]),
+     "partition.csv", "the first line (\"00000\",train) looks like data, not a header"),
+    ("an unmatched quote joins the rows after it", lambda r: (r / "partition.csv").write_text(
+        (r / "partition.csv").read_text().replace('"""00002"""', '"""00002""', 1)),
+     "partition.csv", "the value in row 4, column 'Id' spans several lines ('00002\",train ⏎ \"00003…'): an "
+                      "unmatched quote (\") joins the rows after it"),
+    ("a row index first (as pandas writes by default)", lambda r: pd.read_csv(
+        r / "partition.csv", dtype=str, keep_default_na=False).to_csv(r / "partition.csv"),
+     "partition.csv", "the first column has no name (a row index, as pandas writes by default?): the ids must be the "
+                      "first column (columns found: ['', 'Id', 'Partition'])"),
+    ("a trailing separator on every label row", lambda r: lines(r / "labels.csv",
+                                                              lambda ls: ls[:1] + [x + "," for x in ls[1:]]),
+     "labels.csv", "row 2 has 5 fields, the header 4: a trailing separator at the end of the line (11 such rows)"),
+    ("all-zero videos in devel", lambda r: zero_videos(r, "devel", 2),
+     "features/faus", "2 of the 3 devel samples are empty or all-zero vectors (67%; max_empty_share 0.05 allows 1)"),
+    ("a float's maximum as a placeholder", lambda r: edit(r / "features/faus/00004.csv",
+                                                          set_cell("AU12", 2, "-3.4e38")),
+     "00004.csv", "value -3.4e+38 (row 4, column 'AU12') lies 5.3e+38 robust spreads"),
+]
+
+
+@pytest.mark.parametrize("case", MIMIC_CASES + MIMIC_FILE_CASES, ids=[c[0] for c in MIMIC_CASES + MIMIC_FILE_CASES])
 def test_bad_mimic_values_are_refused(mimic, tmp_path, capsys, case):
     _, breaker, names, problem = case
     breaker(mimic)
@@ -215,6 +325,8 @@ def test_mimic_labels_are_read_by_name_in_any_column_order(mimic):
                                                              "Disappointment_"]])
     after = data.read_mimic(**mimic_args(mimic))
     np.testing.assert_array_equal(after.labels, before.labels)  # not Uncertainty stored as Approval
+    pd.read_csv(mimic / "labels.csv", dtype=str, keep_default_na=False).to_csv(mimic / "labels.csv")  # an index column
+    np.testing.assert_array_equal(data.read_mimic(**mimic_args(mimic)).labels, before.labels)
 
 
 def mimic_args(root):
@@ -270,18 +382,96 @@ def test_ids_and_text_that_look_missing_stay_text(mimic, tmp_path, capsys):
         assert media.read_transcript(tmp_path / "t.csv").text.tolist() == [word, "ja"]
 
 
-def test_empty_samples_are_named_with_their_cause(humor, tmp_path, capsys, caplog):
+def test_empty_samples_are_named_with_their_cause_and_their_share_recorded(humor, tmp_path, capsys, caplog):
+    caplog.set_level(logging.INFO)
     edit(humor / LABEL, set_cell("segment_id", 0, "99"))
+    edit(humor / "feature_segments/w2v/devel_coach00/devel_coach00_v01.csv", zero_rows(0, 2000))
     code, _, err = store(capsys, humor_spec(humor), tmp_path / "w2v.h5")
     assert code == 0
     assert "train_coach01/train_coach01_v00/99/0: empty window, became one zero vector: no feature row has " \
            "segment_id 99" in caplog.text
-    edit(humor / FACES, lambda d: d.assign(**{au: np.where(d.frame.astype(int) < 4, "", d[au])
-                                              for au in media.FAU_NAMES}))
+    with h5py.File(tmp_path / "w2v.h5") as f:  # below the limit: counted where a later reader sees it
+        assert (f.attrs["empty_segments"], f.attrs["zero_samples"], f.attrs["empty_share"]) == (1, 1, 2 / 64)
+    assert "humor/w2v: 64 samples {'train': 32, 'devel': 16, 'test': 16}, dim 6, 2 empty or all-zero (3.1%)" \
+           in caplog.text  # the job's one line
+    edit(humor / FACES, no_face_in_the_first_window)
     emb = embed.extract_shard(humor_spec(humor), {"kind": "fau", "pool_ms": 500}, "faus-raw", 0, 1)
     assert emb.attrs["empty_segments"] == 1
     assert "train_coach01/train_coach01_v00/99/0: empty, became one zero vector: no frames with a face in " \
            "[0, 2000) ms" in caplog.text
+
+
+def test_feature_columns_in_another_order_are_matched_by_name(humor):
+    def read():
+        return data.read_humor(humor / "metadata/partition.csv", humor / "label_segments",
+                               humor / "feature_segments", "w2v")
+    before = read()
+    edit(humor / FEATURE, lambda d: d[["segment_id", "timestamp"] + [f"w2v_{i}" for i in (5, 3, 1, 0, 2, 4)]])
+    after = read()
+    assert after.dim_names == before.dim_names
+    for a, b in zip(after.sequences, before.sequences):
+        np.testing.assert_array_equal(a, b)
+
+
+def nfd(text):
+    return unicodedata.normalize("NFD", text)
+
+
+def test_ids_and_file_names_match_across_unicode_normalisation(humor, mimic, tmp_path, capsys):
+    """The coach and video written composed in the CSVs (most editors), decomposed on disk (macOS)."""
+    coach, video = "train_coach\u00e901", "train_coach\u00e901_v00"
+    part = humor / "metadata/partition.csv"
+    part.write_text(part.read_text().replace("train_coach01", coach))
+    for folder in (humor / "label_segments", humor / "feature_segments/w2v", humor / "raw/faces"):
+        (folder / "train_coach01/train_coach01_v00.csv").rename(folder / f"train_coach01/{nfd(video)}.csv")
+        (folder / "train_coach01").rename(folder / nfd(coach))
+    code, _, err = store(capsys, humor_spec(humor), tmp_path / "w2v.h5")
+    assert code == 0, err
+    emb = embed.extract_shard(humor_spec(humor), {"kind": "fau", "pool_ms": 500}, "faus-raw", 0, 1)
+    with h5py.File(tmp_path / "w2v.h5") as f:
+        ids = f["sample_id"].asstr()[()].tolist()
+    assert ids == emb.sample_ids.tolist() and f"{coach}/{video}/1/0" in ids  # composed, as in the partition file
+    mimic_video = "vid\u00e903"  # composed in the partition file, decomposed in the labels and the file name
+    for f, name in (("partition.csv", mimic_video), ("labels.csv", nfd(mimic_video))):
+        (mimic / f).write_text((mimic / f).read_text().replace('"""00003"""', f'"""{name}"""'))
+    (mimic / "features/faus/00003.csv").rename(mimic / f"features/faus/{nfd(mimic_video)}.csv")
+    code, _, err = store(capsys, mimic_spec(mimic), tmp_path / "faus.h5")
+    assert code == 0, err
+    (mimic / f"features/faus/{mimic_video}.csv").write_text("two files, one name")
+    code, err, _ = store(capsys, mimic_spec(mimic), tmp_path / "faus2.h5")
+    assert_refused(code, err, "features/faus", "'vide\\u030103.csv' and 'vid\\xe903.csv' are the same name in "
+                                                "different Unicode normalisations", tmp_path / "faus2.h5")
+
+
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02"
+
+
+def test_hidden_files_beside_data_files_are_skipped_with_a_note(humor, mimic, tmp_path, capsys, caplog):
+    caplog.set_level(logging.INFO)
+    for folder in (humor / "label_segments/train_coach01", humor / "feature_segments/w2v/train_coach01",
+                   humor / "raw/faces/train_coach01", mimic / "features/faus"):
+        (folder / f"._{sorted(folder.glob('*.csv'))[0].name}").write_bytes(APPLE_DOUBLE)
+        (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+        (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    (humor / "label_segments/.DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    assert store(capsys, humor_spec(humor), tmp_path / "w2v.h5")[0] == 0
+    assert store(capsys, mimic_spec(mimic), tmp_path / "faus.h5")[0] == 0
+    assert f"{humor / 'label_segments/train_coach01'}: skipped 3 hidden files left by the operating system " \
+           f"(.DS_Store, ._train_coach01_v00.csv, Thumbs.db)" in caplog.text
+    assert f"{mimic / 'features/faus'}: skipped 3 hidden files" in caplog.text
+    assert extract(capsys, humor_spec(humor), tmp_path / "shard.h5")[0] == 0
+
+
+def test_frame_folders_skip_hidden_files_and_name_a_corrupt_image(tmp_path):
+    from PIL import Image
+    for ms in (0, 500):
+        Image.new("RGB", (4, 4), (ms // 4, 0, 0)).save(tmp_path / f"{ms}.jpg")
+    (tmp_path / "._0.jpg").write_bytes(APPLE_DOUBLE)
+    (tmp_path / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    assert [t for t, _ in media.iter_frames(tmp_path, 2)] == [0, 500]
+    (tmp_path / "1000.jpg").write_bytes(b"\xff\xd8\xff not a whole jpeg")
+    with pytest.raises(InputError, match="1000.jpg: cannot read the frame image"):
+        list(media.iter_frames(tmp_path, 2))
 
 
 # ---- raw media: the same label checks, and their own ------------------------------------------------------------
@@ -298,12 +488,17 @@ RAW_CASES = [
      LABEL, "non-numeric label 'yes' (row 2, column 'humor')"),
     ("no face in any frame of a video", lambda r: edit(r / FACES, lambda d: d.assign(**{au: "" for au in
                                                                                          media.FAU_NAMES})),
-     FACES, "every one of the 8 label windows of video 'train_coach01_v00' is empty: the video has no frames with "
-            "a face at all"),
+     FACES, "8 of the 8 label windows of video 'train_coach01_v00' are empty or all-zero (100%; max_empty_share "
+            "0.05 allows 1): the video has no frames with a face at all"),
     ("negative py-feat time", lambda r: edit(r / FACES, set_cell("approx_time", 0, "-1")), FACES,
      "negative time '-1.0' (row 2, column 'approx_time')"),
     ("non-numeric action unit", lambda r: edit(r / FACES, set_cell("AU12", 3, "high")), FACES,
      "non-numeric value 'high' (row 5, column 'AU12')"),
+    ("non-numeric face score (was a traceback)", lambda r: edit(r / FACES, set_cell("FaceScore", 3, "high")), FACES,
+     "non-numeric face score 'high' (row 5, column 'FaceScore')"),
+    ("a truncated py-feat file: faces of the first 2 s only", lambda r: edit(r / FACES, lambda d: d.iloc[:4]),
+     FACES, "7 of the 8 label windows of video 'train_coach01_v00' are empty or all-zero (88%; max_empty_share 0.05 "
+            "allows 1): no frames with a face in [2000, 4000) ms (the video's frames with a face span 0-1500 ms)"),
 ]
 
 
@@ -316,15 +511,39 @@ def test_bad_raw_media_input_is_refused(humor, tmp_path, capsys, case):
     assert_refused(code, err, names, problem, out)
 
 
-def test_merge_refuses_a_devel_set_of_one_class(humor, tmp_path, capsys):
-    set_humor_labels(humor, partition_rows(humor, "devel"), 0)
+def faces_of(root, partition, fn):
+    for coach in partition_rows(root, partition):
+        for f in (root / "raw/faces" / coach).glob("*.csv"):
+            edit(f, fn)
+
+
+def no_face_in_the_first_window(d):
+    return d.assign(**{au: np.where(d.frame.astype(int) < 4, "", d[au]) for au in media.FAU_NAMES})
+
+
+MERGE_CASES = [
+    ("a devel set of one class", lambda r: set_humor_labels(r, partition_rows(r, "devel"), 0),
+     "label_segments", "every label of the devel partition is 0 (one class"),
+    ("one empty window in every devel video: the partition's share",
+     lambda r: faces_of(r, "devel", no_face_in_the_first_window),
+     "raw/faces/devel_coach00/devel_coach00_v00.csv (1)",
+     "2 of the 16 devel samples are empty or all-zero vectors (12%; max_empty_share 0.05 allows 1): "),
+    ("a placeholder 1e30 for an action unit", lambda r: edit(r / FACES, set_cell("AU12", 5, "1e30")),
+     FACES, "value 1e+30 (sample 'train_coach01/train_coach01_v00/1/2000' at 2500 ms, column 'AU12') lies"),
+]
+
+
+@pytest.mark.parametrize("case", MERGE_CASES, ids=[c[0] for c in MERGE_CASES])
+def test_merge_refuses_what_only_the_whole_store_shows(humor, tmp_path, capsys, case):
+    _, breaker, names, problem = case
+    breaker(humor)
     spec = dict(humor_spec(humor), encoder={"kind": "fau", "pool_ms": 500})
     assert extract(capsys, humor_spec(humor), tmp_path / "shard.h5")[0] == 0
     out = tmp_path / "faus-raw.h5"
     code = main(["merge", "--task", "humor", "--feature", "faus-raw", "--spec", json.dumps(spec),
                  "--shards", str(tmp_path / "shard.h5"), "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert_refused(code, err, "label_segments", "every label of the devel partition is 0 (one class", out)
+    assert_refused(code, err, names, problem, out)
 
 
 def test_feature_columns_are_every_column_but_segment_id_and_timestamp(mimic):
@@ -350,6 +569,61 @@ def test_transcript_times(tmp_path):
         t.write_text("sentence_id,word,start,end\n" + rows)
         with pytest.raises(InputError, match=f"t.csv: {problem}".replace("(", r"\(").replace(")", r"\)")):
             media.read_transcript(t)
+
+
+# ---- a results folder is data: reading it never runs code (item 9) -----------------------------------------------
+
+class RunsOnUnpickling:
+    """What a tampered model.pt could hold: unpickling it calls ``open(marker, 'w')``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def small_store(n=24, dim=4):
+    rng = np.random.default_rng(0)
+    labels = (np.arange(n) % 2).astype(np.float32)[:, None]
+    seqs = [(rng.standard_normal((3, dim)) + y).astype(np.float32) for y in labels[:, 0]]
+    parts = np.array(["train", "devel", "test"] * (n // 3), dtype=object)
+    return store_module.Embeddings(seqs, [np.arange(3) * 500] * n, np.array([f"{i:05d}" for i in range(n)],
+                                                                              dtype=object), parts, labels,
+                                   [f"d{i}" for i in range(dim)])
+
+
+def test_a_checkpoint_loads_without_unpickling_code(tmp_path):
+    train.run(small_store(), {"model_dim": 4, "d_fc_out": 4}, train.TrainConfig("binary", max_epochs=1, normalise=True),
+              tmp_path / "m")
+    plain = torch.load(tmp_path / "m/model.pt", weights_only=True)  # tensors and plain values only
+    assert isinstance(plain["mean"], torch.Tensor) and plain["std"].shape == (4,)
+    ckpt = train.load_checkpoint(tmp_path / "m/model.pt")
+    assert ckpt["mean"].dtype == np.float32 and ckpt["model"].cfg.d_in == 4
+
+
+def test_a_tampered_checkpoint_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "code ran"
+    train.run(small_store(), {"model_dim": 4, "d_fc_out": 4}, train.TrainConfig("binary", max_epochs=1), tmp_path / "m")
+    ckpt = torch.load(tmp_path / "m/model.pt", weights_only=True)
+    torch.save(dict(ckpt, task_type=RunsOnUnpickling(marker)), tmp_path / "m/model.pt")
+    with pytest.raises(InputError, match=r"model.pt: cannot read the model checkpoint safely \(truncated, tampered"):
+        train.load_checkpoint(tmp_path / "m/model.pt")
+    assert not marker.exists()
+    (tmp_path / "m/model.pt").write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(InputError, match="model.pt: cannot read the model checkpoint safely"):
+        train.load_checkpoint(tmp_path / "m/model.pt")
+    torch.save({"state_dict": {}}, tmp_path / "m/model.pt")
+    with pytest.raises(InputError, match=r"model.pt: not a decoder checkpoint: missing \['decoder_config', 'dims'"):
+        train.load_checkpoint(tmp_path / "m/model.pt")
+
+
+def test_a_tampered_fine_tuning_checkpoint_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "code ran"
+    torch.save({"spec_hash": "x", "state": RunsOnUnpickling(marker)}, tmp_path / "checkpoint.pt")
+    with pytest.raises(InputError, match="checkpoint.pt: cannot read the checkpoint safely"):
+        finetune.read_checkpoint(tmp_path / "checkpoint.pt")
+    assert not marker.exists()
 
 
 # ---- model folders: checked before loading, and the file named --------------------------------------------------
@@ -437,8 +711,9 @@ def test_bad_model_folder_or_media_template_stops_the_workflow_before_any_job(hu
     expected = breaker(config, model)
     proc = snakemake(tmp_path, config, "-n")
     out = proc.stdout + proc.stderr
-    # named by the config file that set the key: the user's (workdir/config.yaml), not the demo's config/config.yaml
-    assert proc.returncode != 0 and f"config.yaml: {expected}" in out and "config/config.yaml" not in out, out[-3000:]
+    # listed under the config file that set the key: the user's (workdir/config.yaml), not the demo's config/config.yaml
+    assert proc.returncode != 0 and "config.yaml:\n" in out and f"  - {expected}" in out, out[-3000:]
+    assert "config/config.yaml" not in out and "Traceback" not in out
     assert not (tmp_path / "results").exists()
 
 
@@ -493,3 +768,85 @@ def test_results_and_data_paths_with_spaces_and_non_ascii_work_end_to_end(tmp_pa
     logs = list((tmp_path / "out dir/résultats/logs").rglob("*.log"))
     assert len(logs) == 6 and all(p.stat().st_size > 0 for p in logs), logs  # every job's log where it belongs
     assert sorted(p.name for p in tmp_path.iterdir()) == [".snakemake", "config.yaml", "data dir", "out dir"]
+
+
+# ------------------------------------------------------------------------------------------ sample tables
+TABLE_DEMO = {"speakers": {"train": 3, "devel": 2, "test": 1}, "utterances_per_speaker": 8,
+              "classes": ["neu", "hap", "ang", "sad"], "features": {"xvec": {"dim": 12, "planted": 2, "signal": 1.0}},
+              "audio": {"sampling_rate": 1000, "utterances_per_file": 4, "seconds": 0.5, "signal": 0.5}}
+
+
+@pytest.fixture
+def sample_table(tmp_path_factory, tmp_path):
+    from subspace import demo_table
+    root = tmp_path_factory.getbasetemp() / "sample_table"
+    if not root.exists():
+        demo_table.make_table(root, TABLE_DEMO, seed=0)
+    shutil.copytree(root, tmp_path / "table")
+    return tmp_path / "table"
+
+
+def table_spec(root, **extra):
+    return dict({"layout": "table", "type": "multiclass", "classes": TABLE_DEMO["classes"], "targets": ["emotion"],
+                 "table": str(root / "samples.csv"), "table_columns": {"group": "speaker"},
+                 "splits": {"devel": "dev"}}, **extra)
+
+
+def table_job(capsys, spec, out, step):
+    """A table task's `store` (pre-computed vectors) or `extract` (audio segments) job."""
+    if step == "store":
+        args = ["store", "--spec", json.dumps(dict(spec, vectors={"path": str(Path(spec["table"]).parent /
+                                                                           "features/xvec/{id}.npy")}))]
+    else:  # the table is refused before the (absent) model is loaded
+        args = ["extract", "--spec", json.dumps(dict(spec, encoder={"kind": "audio", "model": "no/model"})),
+                "--shard", "0", "--n-shards", "1"]
+    code = main(args[:1] + ["--task", "emotion", "--feature", "xvec"] + args[1:] + ["--out", str(out)])
+    return code, capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def in_table(fn):
+    return lambda r: edit(r / "samples.csv", fn)
+
+
+def absent_from_devel(df):
+    df.loc[(df.split == "dev") & (df.emotion == "sad"), "emotion"] = "neu"
+    return df
+
+
+TABLE_CASES = [  # (name, breaker, job, spec changes, problem)
+    ("duplicated id", in_table(set_cell("id", 3, "spk00_u001")), "store", {},
+     "id 'spk00_u001' appears twice (rows 3 and 5, column 'id'): every sample needs its own id"),
+    ("start >= end", in_table(set_cell("end", 2, "0.1")), "extract", {},
+     "start ≥ end (an empty segment): start 1.75, end 0.1 (row 4, columns 'start', 'end', in s)"),
+    ("media file missing", lambda r: (r / "audio/spk01_01.wav").unlink(), "extract", {},
+     "file 'audio/spk01_01.wav' does not exist"),
+    ("a label outside the listed classes", in_table(set_cell("emotion", 6, "fru")), "store", {},
+     "label 'fru' is not one of the classes ['neu', 'hap', 'ang', 'sad']: list it in `classes`, or map it onto one "
+     "with `class_map` (row 8, column 'emotion')"),
+    ("a class absent from devel", in_table(absent_from_devel), "store", {},
+     "class 'sad' of target 'emotion' has no devel sample (16 samples): its recall, and so UAR, is undefined"),
+    ("unknown split names", in_table(set_cell("split", 30, "validation")), "store", {},
+     "unknown split names ['validation'] (row 32, column 'split'): the split column's names are "),
+    ("a group in two splits", in_table(set_cell("speaker", 30, "spk00")), "store", {},
+     "group 'spk00' has samples in train (row 2) and devel (row 32), column 'speaker': a speaker or session in two "
+     "splits leaks it into the scores"),
+    ("a binary label that is not 0/1", in_table(set_cell("aroused", 5, "2")), "store",
+     {"type": "binary", "targets": ["aroused"]}, "label '2' is not 0 or 1 (binary task): name the positive label "
+                                                "value with `positive:` (the other value is then 0) (row 7, column "
+                                                "'aroused')"),
+    ("a missing train label", in_table(set_cell("arousal", 1, "")), "store",
+     {"type": "regression", "targets": ["arousal"]},
+     "missing or NaN label for a train sample (row 3, column 'arousal'): train and devel labels must all be given"),
+    ("a TSV saved as .csv", lambda r: edit(r / "samples.csv", lambda d: d, sep=",") or
+     (r / "samples.csv").write_text((r / "samples.csv").read_text().replace(",", "\t")), "store", {},
+     "the header 'id\tspeaker\tsplit"),
+]
+
+
+@pytest.mark.parametrize("case", TABLE_CASES, ids=[c[0] for c in TABLE_CASES])
+def test_bad_sample_tables_are_refused_naming_the_row_and_column(sample_table, tmp_path, capsys, case):
+    _, breaker, step, changes, problem = case
+    breaker(sample_table)
+    out = tmp_path / "out/xvec.h5"
+    code, err = table_job(capsys, table_spec(sample_table, **changes), out, step)
+    assert_refused(code, err, f"{sample_table / 'samples.csv'}: ", problem, out)

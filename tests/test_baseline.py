@@ -1,13 +1,13 @@
 """Paper-exact by default: the MuSe 2023 baseline's decoder, training loop, defaults and normalisation.
 
 ``baseline_fit`` below re-implements the organisers' loop (github EIHW/MuSe-2023: model.py, main.py,
-train.py, eval.py, dataset.py; ../shared/muse2023.md) from its documented behaviour, so these tests fail
+train.py, eval.py, dataset.py at commit bb5f7f2; docs/sources.md) from its code, so these tests fail
 if the workflow's training drifts from it: partition padded once, torch DataLoaders (shuffled train
 batches, devel batches of twice the size), sigmoid inside the model, BCE / MSE on it, the devel score
 each epoch, early stopping on it, ReduceLROnPlateau(min, 0.5, min_lr 1e-5) stepped on 1 - score.
 """
 import copy
-from pathlib import Path
+from glob import glob
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,7 @@ from subspace import data, demo
 from subspace.decoder import DecoderConfig
 from subspace.train import TrainConfig, fit_scaler, normalised, set_determinism, train_decoder
 
-# ../shared/muse2023.md, "Training defaults" and the baseline's main.py argument defaults
+# the baseline's main.py argument defaults (EIHW/MuSe-2023 @ bb5f7f2, main.py L38-61; docs/sources.md)
 BASELINE_DECODER = {"model_dim": 64, "rnn_layers": 1, "bidirectional": False, "rnn_dropout": 0.2, "d_fc_out": 64,
                     "fc_dropout": 0.5, "activation": "sigmoid"}
 BASELINE_TRAINING = {"lr": 0.0001, "batch_size": 256, "max_epochs": 100, "early_stopping_patience": 15,
@@ -101,36 +101,146 @@ def baseline_fit(train, devel, task_type, dec, cfg, seed):
     return initial, scores, lrs
 
 
-def humor_store(tmp_path):
-    spec = {"coaches": {"train": 3, "devel": 2, "test": 1}, "videos_per_coach": 2, "segments_per_video": 60,
-            "positive_rate": 0.4, "features": {"w2v": {"dim": 10, "planted": 3, "signal": 0.3}}}
-    root = tmp_path / "humor"
-    demo.make_humor(root, spec, seed=4)
+# --- the organisers' data_parser.py (EIHW/MuSe-2023 @ bb5f7f2, docs/sources.md), re-implemented on pandas and
+# scikit-learn as it reads the files, so the project's readers are checked against it rather than used twice
+
+
+def parser_partitions(partition_file) -> dict[str, list[str]]:
+    """get_data_partition: the first column is the subject, the last the partition; subjects in file order."""
+    subjects = {}
+    for row in pd.read_csv(partition_file).values:
+        subjects.setdefault(row[-1], [])
+        if str(row[0]) not in subjects[row[-1]]:
+            subjects[row[-1]].append(str(row[0]))
+    return subjects
+
+
+def parser_scaler(training_csvs) -> StandardScaler:
+    """fit_normalizer: one StandardScaler on every row of the training feature CSVs (features from column 2)."""
+    return StandardScaler().fit(pd.concat([pd.read_csv(p) for p in training_csvs]).iloc[:, 2:].values)
+
+
+def parser_humor(root, feature, normalize) -> dict[str, tuple[list, np.ndarray]]:
+    """load_data + load_humor_subject: per partition, the features and labels of every label row of every coach.
+    A coach's label and feature CSVs are concatenated (sorted by name); a label row's sequence is the feature
+    rows with its segment_id and start <= timestamp < end, scaled, then an empty one becomes one zero vector;
+    the label is the last column."""
+    subjects = parser_partitions(root / "metadata/partition.csv")
+    feature_dir = root / "feature_segments" / feature
+    scaler = parser_scaler([p for s in subjects["train"] for p in sorted(glob(str(feature_dir / s / "*.csv")))]) \
+        if normalize else None
+    out = {}
+    for partition, coaches in subjects.items():
+        features, labels = [], []
+        for coach in coaches:
+            label_df = pd.concat([pd.read_csv(f) for f in sorted(glob(str(root / "label_segments" / coach / "*.csv")))])
+            feature_df = pd.concat([pd.read_csv(f) for f in sorted(glob(str(feature_dir / coach / "*.csv")))])
+            values = feature_df.iloc[:, 2:].values
+            if scaler is not None:
+                values = scaler.transform(values)
+            for _, y in label_df.iterrows():
+                window = ((feature_df.segment_id == y["segment_id"]) & (feature_df.timestamp >= y["timestamp_start"])
+                          & (feature_df.timestamp < y["timestamp_end"]))
+                rows = values[window.to_numpy()]
+                features.append(rows if len(rows) else np.zeros((1, values.shape[1])))
+            labels.append(label_df.iloc[:, -1].values[:, None])
+        out[partition] = (features, np.concatenate(labels).astype(np.float32))
+    return out
+
+
+def parser_mimic(root, feature, normalize) -> dict[str, tuple[list, np.ndarray]]:
+    """load_data + load_mimic_subject: per partition, one sample per video id of the partition file (ids keep
+    their literal quotes there and in labels.csv's filename; the feature file's name is the id without them);
+    the labels are every column after filename, the features every column from index 2."""
+    subjects = parser_partitions(root / "partition.csv")
+    label_df = pd.read_csv(root / "labels.csv")
+    feature_dir = root / "features" / feature
+    scaler = parser_scaler([feature_dir / f"{s[1:-1]}.csv" for s in subjects["train"]]) if normalize else None
+    out = {}
+    for partition, videos in subjects.items():
+        features, labels = [], []
+        for video in videos:
+            label = label_df[label_df.filename == video].iloc[:, 1:].values
+            assert label.shape == (1, 3), f"malformed label file for {video}"
+            values = pd.read_csv(feature_dir / f"{video.replace(chr(34), '')}.csv").iloc[:, 2:].values
+            features.append(values if scaler is None else scaler.transform(values))
+            labels.append(label)
+        out[partition] = (features, np.concatenate(labels).astype(np.float32))
+    return out
+
+
+MIMIC_TARGETS = ["Approval_", "Disappointment_", "Uncertainty_"]
+
+
+def humor_files(tmp_path, segments_per_video=60):
+    spec = {"coaches": {"train": 3, "devel": 2, "test": 1}, "videos_per_coach": 2,
+            "segments_per_video": segments_per_video, "positive_rate": 0.4,
+            "features": {"w2v": {"dim": 10, "planted": 3, "signal": 0.3}}}
+    demo.make_humor(tmp_path / "humor", spec, seed=4)
+    return tmp_path / "humor"
+
+
+def mimic_files(tmp_path, videos=(160, 60, 10)):
+    spec = {"videos": dict(zip(("train", "devel", "test"), videos)),
+            "features": {"w2v": {"dim": 8, "planted": 3, "signal": 0.3}}}
+    demo.make_mimic(tmp_path / "mimic", spec, MIMIC_TARGETS, seed=4)
+    return tmp_path / "mimic"
+
+
+def read_humor(root):
     return data.read_humor(root / "metadata/partition.csv", root / "label_segments", root / "feature_segments", "w2v")
 
 
+def read_mimic(root):
+    return data.read_mimic(root / "partition.csv", root / "labels.csv", root / "features", "w2v", MIMIC_TARGETS)
+
+
+def humor_store(tmp_path):
+    return read_humor(humor_files(tmp_path))
+
+
 def mimic_store(tmp_path):
-    spec = {"videos": {"train": 160, "devel": 60, "test": 10}, "features": {"w2v": {"dim": 8, "planted": 3,
-                                                                                     "signal": 0.3}}}
-    root, targets = tmp_path / "mimic", ["Approval_", "Disappointment_", "Uncertainty_"]
-    demo.make_mimic(root, spec, targets, seed=4)
-    return data.read_mimic(root / "partition.csv", root / "labels.csv", root / "features", "w2v", targets)
+    return read_mimic(mimic_files(tmp_path))
 
 
-@pytest.mark.parametrize("task_type,make,dec,lr", [
-    ("binary", humor_store, {"model_dim": 8, "rnn_layers": 2, "bidirectional": False, "rnn_dropout": 0.2}, 0.005),
-    ("regression", mimic_store, {"model_dim": 8, "rnn_layers": 2, "bidirectional": True, "rnn_dropout": 0.5}, 0.03),
+@pytest.mark.parametrize("normalize", [False, True])
+@pytest.mark.parametrize("files,read,parse", [(humor_files, read_humor, parser_humor),
+                                              (mimic_files, read_mimic, parser_mimic)], ids=["humor", "mimic"])
+def test_readers_give_the_baseline_parsers_samples_in_its_order(tmp_path, files, read, parse, normalize):
+    root = files(tmp_path)
+    if parse is parser_humor:  # a label window without feature rows: one zero vector, after scaling
+        label_file = root / "label_segments/devel_coach00/devel_coach00_v00.csv"
+        windows = pd.read_csv(label_file)
+        windows.loc[3, ["timestamp_start", "timestamp_end"]] = [10**7, 10**7 + 2000]
+        windows.to_csv(label_file, index=False)
+    emb, parsed = read(root), parse(root, "w2v", normalize)
+    mean, std = fit_scaler(emb.subset("train")) if normalize else (None, None)
+    assert list(parsed) == ["train", "devel", "test"]
+    for partition, (features, labels) in parsed.items():
+        ours = normalised(emb.subset(partition), mean, std)
+        assert len(ours.sequences) == len(features) > 0, partition
+        for i, (seq, expected) in enumerate(zip(ours.sequences, features)):
+            np.testing.assert_allclose(seq, expected, rtol=1e-5, atol=1e-5, err_msg=f"{partition} sample {i}")
+        np.testing.assert_array_equal(ours.labels, labels)
+    assert emb.empty.sum() == (parse is parser_humor)
+
+
+@pytest.mark.parametrize("task_type,files,read,parse,dec,lr", [
+    ("binary", humor_files, read_humor, parser_humor,
+     {"model_dim": 8, "rnn_layers": 2, "bidirectional": False, "rnn_dropout": 0.2}, 0.005),
+    ("regression", mimic_files, read_mimic, parser_mimic,
+     {"model_dim": 8, "rnn_layers": 2, "bidirectional": True, "rnn_dropout": 0.5}, 0.03),
 ])
-def test_training_gives_the_baselines_scores_at_every_epoch(tmp_path, task_type, make, dec, lr):
-    emb = make(tmp_path)
+def test_training_gives_the_baselines_scores_at_every_epoch(tmp_path, task_type, files, read, parse, dec, lr):
+    """The project's reader and training against the baseline's parser and loop, on the same files."""
+    root = files(tmp_path)
+    emb, parsed = read(root), parse(root, "w2v", normalize=False)
     dec = dict(dec, d_fc_out=8, fc_dropout=0.5)
     cfg = TrainConfig(task_type=task_type, lr=lr, batch_size=32, max_epochs=15, early_stopping_patience=4,
                       reduce_lr_patience=1, seed=103)
     set_determinism(cfg.seed)
     ours = train_decoder(emb, DecoderConfig(d_in=emb.dim, n_targets=emb.labels.shape[1], **dec), cfg)
-    train, devel = emb.subset("train"), emb.subset("devel")
-    initial, scores, lrs = baseline_fit((train.sequences, train.labels), (devel.sequences, devel.labels),
-                                        task_type, dec, cfg, seed=103)
+    initial, scores, lrs = baseline_fit(parsed["train"], parsed["devel"], task_type, dec, cfg, seed=103)
     assert len(ours["history"]) == len(scores) >= 5
     np.testing.assert_allclose([h["devel_score"] for h in ours["history"]], scores, rtol=0, atol=1e-6)
     assert [h["lr"] for h in ours["history"]] == lrs
@@ -152,17 +262,24 @@ def test_outputs_are_activated_for_both_tasks(tmp_path):
 
 
 def test_defaults_are_the_baselines():
+    # the config model holds every default once; the library's dataclasses and the generated schema take them
+    from subspace.config.model import Attribution, Feature, Training, default
     schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    feature = {k: v["default"] for k, v in schema["$defs"]["feature"]["properties"].items() if "default" in v}
-    training = {k: v["default"] for k, v in schema["properties"]["training"]["properties"].items()}
+    for key, value in (BASELINE_DECODER | BASELINE_TRAINING).items():
+        # training.batch_size (a feature may override it: `features.<name>.batch_size`, unset by default)
+        model = Feature if key in Feature.model_fields and key != "batch_size" else Training
+        configured = "auto" if key == "activation" else value  # `auto` is resolved against the targets, below
+        assert default(model, key) == configured, key
+        assert schema["$defs"][model.__name__]["properties"][key]["default"] == configured, key
+    # `auto` is the baseline's sigmoid for the baseline's targets: Humor's 0/1, Mimic's values in [0, 1]
+    from subspace.targets import resolve_activation
+    for kind, labels in (("binary", np.array([[0.0], [1.0]])), ("regression", np.array([[0.0, 0.2], [1.0, 0.7]]))):
+        assert resolve_activation(default(Training, "activation"), kind, labels) == "sigmoid", kind
     for key, value in BASELINE_DECODER.items():
         assert getattr(DecoderConfig(d_in=1), key) == value
-        assert (feature | training)[key] == value, key
     for key, value in BASELINE_TRAINING.items():
         assert getattr(TrainConfig(task_type="binary"), key) == value
-        assert (feature | training)[key] == value, key
-    attribution = schema["properties"]["attribution"]["properties"]
-    assert attribution["output"]["default"] == "activated" and attribution["n_steps"]["default"] == 50
+    assert default(Attribution, "output") == "activated" and default(Attribution, "n_steps") == 50
 
 
 def test_scaler_is_fitted_on_every_training_row_and_empty_windows_stay_zero(tmp_path):
@@ -179,8 +296,7 @@ def test_scaler_is_fitted_on_every_training_row_and_empty_windows_stay_zero(tmp_
     dropped = (df.segment_id == 1) & (df.timestamp < 2000)
     pd.concat([df[~dropped], outside]).to_csv(extra, index=False)
     emb = data.read_humor(root / "metadata/partition.csv", root / "label_segments", root / "feature_segments", "w2v")
-    train_csvs = sorted(feats.glob("train_coach*/*.csv"))
-    scaler = StandardScaler().fit(pd.concat([pd.read_csv(p) for p in train_csvs]).iloc[:, 2:].to_numpy())
+    scaler = parser_scaler(sorted(feats.glob("train_coach*/*.csv")))
     mean, std = fit_scaler(emb.subset("train"))
     np.testing.assert_allclose(mean, scaler.mean_, rtol=1e-5)
     np.testing.assert_allclose(std, scaler.scale_, rtol=1e-5)
@@ -188,8 +304,11 @@ def test_scaler_is_fitted_on_every_training_row_and_empty_windows_stay_zero(tmp_
     scaled = normalised(emb, mean, std)
     i = int(np.flatnonzero(emb.empty)[0])
     assert not scaled.sequences[i].any(), "an empty window is a zero vector after scaling, as the baseline's"
-    j = i + 1
-    np.testing.assert_allclose(scaled.sequences[j], (emb.sequences[j] - mean) / std, rtol=1e-6)
+    parsed = parser_humor(root, "w2v", normalize=True)
+    expected = parsed["train"][0] + parsed["devel"][0]  # the store's order: the partition file's (train first)
+    assert len(expected) == len(scaled.sequences)
+    for ours, theirs in zip(scaled.sequences, expected):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
 
 
 def test_store_keeps_the_partition_files_order_as_the_baselines_parser(tmp_path):
@@ -210,8 +329,8 @@ def test_demo_writes_the_real_datas_id_quirks(tmp_path):
     demo.make_humor(tmp_path / "h", spec, seed=1)
     for coach in ("train_coach00", "devel_coach00"):
         labels = pd.concat([pd.read_csv(p) for p in sorted((tmp_path / "h/label_segments" / coach).glob("*.csv"))])
-        per_video = labels.groupby("coach" if False else labels.index // 25).segment_id.unique()
-        ids = [set(v) for v in per_video]
+        ids = [set(pd.read_csv(p).segment_id) for p in sorted((tmp_path / "h/label_segments" / coach).glob("*.csv"))]
+        assert len(ids) == 3 and len(labels) == 3 * 25
         assert all(not (a & b) for k, a in enumerate(ids) for b in ids[k + 1:]), "segment ids repeat across videos"
     mimic = {"videos": {"train": 4, "devel": 3, "test": 1}, "features": {"w2v": {"dim": 3, "planted": 1, "signal": 0.5}}}
     targets = ["Approval_", "Disappointment_", "Uncertainty_"]

@@ -1,7 +1,7 @@
-"""Config errors name the file that set the key (subspace/configfile.py), also when a job finds them."""
+"""Config errors name the file that set the key (subspace/config/files.py), also when a job finds them."""
 import os
 
-from subspace.configfile import FILES_ENV, file_of
+from subspace.config.files import FILES_ENV, file_of
 from subspace.errors import config_error
 
 

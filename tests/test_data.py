@@ -1,8 +1,10 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from subspace import data, demo
+from subspace import data, datachecks, demo
 from subspace.errors import InputError
 
 HUMOR_SPEC = {"coaches": {"train": 2, "devel": 1, "test": 1}, "videos_per_coach": 2, "segments_per_video": 12,
@@ -95,7 +97,8 @@ def test_nan_in_features_is_reported_with_its_row(humor_root):
 def test_feature_dimension_mismatch_between_files(humor_root):
     feat = humor_root / "feature_segments/w2v/train_coach00/train_coach00_v01.csv"
     pd.read_csv(feat).drop(columns="w2v_5").to_csv(feat, index=False)
-    with pytest.raises(InputError, match="train_coach00_v01.csv: feature dimension 5 differs from 6 in .*train_coach00_v00.csv"):
+    with pytest.raises(InputError, match=r"train_coach00_v01.csv: feature dimension 5 differs from 6 in "
+                                         r".*train_coach00_v00.csv: missing \['w2v_5'\]$"):
         read_humor(humor_root)
 
 
@@ -119,3 +122,64 @@ def test_labelled_video_without_features(mimic_root):
     with pytest.raises(InputError, match="00003.csv: video '00003' \\(train\\) has no feature file"):
         data.read_mimic(mimic_root / "partition.csv", mimic_root / "labels.csv", mimic_root / "features", "faus",
                         TARGETS)
+
+
+def test_robust_spread_of_sparse_and_constant_dimensions():
+    rng = np.random.default_rng(0)
+    n = 1000
+    sparse = np.where(rng.random(n) < 0.7, 0.0, rng.uniform(0.5, 1.0, n))  # MAD 0: most values are the median
+    rows = np.stack([rng.standard_normal(n), sparse, np.full(n, 3.0)], axis=1)
+    center, spread = datachecks.robust_spread(rows)
+    assert spread[0] == pytest.approx(0.674, abs=0.05)  # the MAD of a standard normal
+    assert 0.1 < spread[1] < 1.0  # the spread of the values off the median, not 0
+    assert spread[2] == np.inf  # a constant dimension: nothing to judge
+    extremes = datachecks.Extremes()
+    extremes.add(Path("a.csv"), rows.astype(np.float32))
+    extremes.check(center, spread, ["x", "sparse", "constant"])  # 1.0 in a sparse dimension is no outlier
+    extremes.add(Path("b.csv"), np.array([[0.0, 0.0, 3.0], [0.1, 1e30, 3.0]], np.float32))
+    with pytest.raises(InputError, match=r"b.csv: value 1e\+30 \(row 3, column 'sparse'\) lies"):
+        extremes.check(center, spread, ["x", "sparse", "constant"])
+
+
+def test_extremes_name_the_farthest_value_of_every_dimension_wherever_it_is_read():
+    extremes = datachecks.Extremes()
+    extremes.add(Path("a.csv"), np.array([[1.0, -9e9], [2.0, 0.0]], np.float32))
+    extremes.add(Path("b.csv"), np.array([[0.0, 1.0], [7e9, -1.0], [3.0, 2.0]], np.float32))
+    extremes.add(Path("c.csv"), np.array([[1.0, 1.0]], np.float32))
+    center, spread = np.zeros(2), np.ones(2)
+    extremes.check(center, spread, ["u", "v"], max_deviation=1e10)
+    with pytest.raises(InputError, match=r"b.csv: value 7e\+09 \(row 3, column 'u'\)"):
+        extremes.check(center, spread * [1.0, 2.0], ["u", "v"], max_deviation=1e6)  # u's maximum is the farthest
+    with pytest.raises(InputError, match=r"a.csv: value -9e\+09 \(row 2, column 'v'\)"):
+        extremes.check(center, spread, ["u", "v"], max_deviation=1e6)  # the farthest value: a's minimum
+    extremes.add(Path("d.csv"), np.array([[2e10, 0.0]], np.float32))
+    with pytest.raises(InputError, match=r"d.csv: value 2e\+10 \(row 2, column 'u'\)"):
+        extremes.check(center, spread, ["u", "v"], max_deviation=1e6)  # a later file's maximum replaces b's
+
+
+def test_the_empty_share_allows_at_least_one_window_per_video():
+    assert [datachecks.allowed_empty(n, 0.05) for n in (1, 8, 20, 40, 300)] == [1, 1, 1, 2, 15]
+    assert datachecks.allowed_empty(300, 0.0) == 0
+    assert datachecks.too_many_empty(2, 8, 0.05) == "(25%; max_empty_share 0.05 allows 1)"
+    assert datachecks.too_many_empty(1, 8, 0.05) is None
+
+
+def test_a_higher_max_empty_share_accepts_what_the_default_refuses(humor_root):
+    for f in (humor_root / "feature_segments/w2v").rglob("*.csv"):  # the last 3 of 12 windows of every video empty
+        df = pd.read_csv(f)
+        df[df.timestamp < 18000].to_csv(f, index=False)
+    with pytest.raises(InputError, match=r"3 of the 12 label windows of .* \(25%; max_empty_share 0.05 allows 1\)"):
+        read_humor(humor_root)
+    emb = data.read_humor(humor_root / "metadata/partition.csv", humor_root / "label_segments",
+                          humor_root / "feature_segments", "w2v", max_empty_share=0.3)
+    assert emb.attrs["empty_share"] == 0.25 and emb.attrs["empty_segments"] == 24
+
+
+def test_a_first_line_of_data_is_named_as_a_missing_header(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text('"00001",0.5,0.2,0.1\n"00002",0.4,0.3,0.2\n')
+    with pytest.raises(InputError, match=r"labels.csv: the first line \(00001,0.5,0.2,0.1\) looks like data, not a "
+                                         r"header \('00001' is a number, not a column name\)"):
+        data.read_csv(path, ("filename", "Approval_"))
+    path.write_text("0,1,2\n3,4,5\n")  # numbers as column names are fine when the expected columns are there
+    assert data.read_csv(path, ("0", "2")).columns.tolist() == ["0", "1", "2"]

@@ -67,7 +67,7 @@ def test_job_lines_do_not_list_every_data_file(tmp_path):
     out = snakemake(ROOT, "--configfile", str(own), "-n").stdout
     assert any(line.startswith("Job ") and "demo data: mimic (log: " in line for line in out.splitlines()), out[-3000:]
     assert "Reason:" not in out and "    reason:" not in out, out[-3000:]
-    assert any(line.startswith("Job ") and "store: mimic/w2v from the feature CSVs (log: " in line
+    assert any(line.startswith("Job ") and "store: mimic/w2v from its files (log: " in line
                for line in out.splitlines()), out[-3000:]
     listing = [line[:200] for line in out.splitlines() if "features/w2v/00001.csv" in line]
     assert not listing, listing
@@ -82,12 +82,13 @@ def test_config_errors_name_the_file_that_set_the_key(tmp_path):
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "1", "-n",
            "--configfile", str(own), str(override)]
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode != 0 and "override.yaml: training.batch_size: 0 is less than the minimum of 1" in \
-        proc.stdout + proc.stderr, proc.stderr[-2000:]
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "override.yaml:\n  - training.batch_size: input should be greater than or " \
+        "equal to 1 (got 0)" in out, proc.stderr[-2000:]
     # a CSV feature without feature_dir: the task is in my.yaml, so my.yaml is named
     own.write_text(own.read_text().replace("    feature_dir: resources/demo/mimic/features\n", ""))
     proc = subprocess.run(cmd[:-1], cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode != 0 and "my.yaml: tasks.mimic.feature_dir: needed by the CSV features ['w2v']" in \
+    assert proc.returncode != 0 and "my.yaml:\n  - tasks.mimic.feature_dir: needed by the CSV features ['w2v']" in \
         proc.stdout + proc.stderr, proc.stderr[-2000:]
     assert not (tmp_path / "out").exists()
 

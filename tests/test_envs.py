@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from subspace.cli import build_parser
+from subspace.codehash import step_files
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
@@ -77,43 +77,10 @@ def distributions(import_names: set[str]) -> set[str]:
     return {norm(dist_of[n][0]) for n in import_names}
 
 
-def package_modules(module: str, seen: set[str] | None = None) -> set[str]:
-    """`module` and every subspace module it imports, at any depth (lazy imports included)."""
-    seen = set() if seen is None else seen
-    if module in seen:
-        return seen
-    seen.add(module)
-    tree = ast.parse((ROOT / "subspace" / f"{module}.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            targets = [node.module] if node.module else [a.name for a in node.names]
-            for t in targets:
-                package_modules(t.split(".")[0], seen)
-    return seen
-
-
-def command_modules(command: str) -> set[str]:
-    """The subspace modules `python -m subspace <command>` imports: cli's own imports plus its handler's."""
-    cli = (ROOT / "subspace" / "cli.py").read_text()
-    subcommands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    handlers = {name: p.get_default("func").__name__ for name, p in subcommands.choices.items()}
-    assert command in handlers, f"subspace/cli.py has no command '{command}'"
-    tree = ast.parse(cli)
-    mods = {"__init__"}   # plus __main__ and cli, whose imports are the ones read here
-    names = third_party(ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))],
-                                   type_ignores=[]))
-    assert not names, f"subspace/cli.py imports third-party packages at the top: {names}"
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            mods.add(node.module.split(".")[0])
-        if isinstance(node, ast.FunctionDef) and node.name == handlers[command]:
-            for sub in ast.walk(node):
-                if isinstance(sub, ast.ImportFrom) and sub.level == 1:
-                    mods |= {sub.module.split(".")[0]} if sub.module else {a.name for a in sub.names}
-    seen = {"__main__", "cli"}   # cli's other handlers' lazy imports do not run for this command
-    for m in sorted(mods):
-        package_modules(m, seen)
-    return seen
+def command_files(command: str) -> list[Path]:
+    """The package files `python -m subspace <command>` runs: the dispatcher, the step module and every
+    package module they import (the same closure that decides when a step's jobs rerun)."""
+    return [Path(f) for f in step_files(command)]
 
 
 def rules() -> list[tuple[str, str, str | None, str | None]]:
@@ -121,19 +88,23 @@ def rules() -> list[tuple[str, str, str | None, str | None]]:
     found = []
     for smk in sorted((ROOT / "workflow/rules").glob("*.smk")):
         text = smk.read_text()
-        starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*rule (\w+):", text, re.M)]
+        # `rule name:`, or an anonymous `rule:` named by its `name:` directive (one per demo task)
+        starts = [(m.start(), m.group(1) or m.group(2)) for m in
+                  re.finditer(r"^\s*rule (\w+):|^\s*rule:\s*\n\s*name:\s*\n\s*f?\"([^\"]+)\"", text, re.M)]
         for (start, name), (end, _) in zip(starts, starts[1:] + [(len(text), None)]):
             block = text[start:end]
             conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
-            command = re.search(r'"python -m subspace ([\w-]+)', block)
+            command = re.search(r'"python -m subspace (\w+)', block)
             env = str((smk.parent / conda.group(1)).resolve()) if conda else None
             found.append((smk.name, name, env, command.group(1) if command else None))
     return found
 
 
-def test_there_are_environments_and_rules():
-    assert [p.name for p in ENVS] == ["data.yaml", "plot.yaml", "train.yaml"] or len(ENVS) >= 3
-    assert len(rules()) >= 8
+def test_the_env_files_are_exactly_the_rules_environments():
+    """Every env file is some rule's environment (none left stale) and every environment a rule names exists."""
+    used = {env for *_, env, _ in rules() if env}
+    assert ENVS and used == {str(p.resolve()) for p in ENVS}, (sorted(used), [p.name for p in ENVS])
+    assert sum(command is not None for *_, command in rules()) >= 8
 
 
 @pytest.mark.parametrize("env", ENVS, ids=lambda p: p.name)
@@ -166,7 +137,7 @@ def test_requirements_are_what_is_installed():
 
 
 def test_every_imported_package_is_pinned():
-    sources = list((ROOT / "subspace").glob("*.py")) + list((ROOT / "workflow/rules").glob("*.smk"))
+    sources = list((ROOT / "subspace").rglob("*.py")) + list((ROOT / "workflow/rules").glob("*.smk"))
     names = set()
     for path in sources:
         if path.suffix == ".py":
@@ -187,8 +158,8 @@ def test_each_rule_env_has_what_its_job_imports(smk, rule, env, command):
     assert env, f"{smk}: rule {rule} runs `subspace {command}` but declares no conda: environment"
     assert Path(env).exists(), f"{smk}: rule {rule}: conda env {env} does not exist"
     names = set()
-    for module in command_modules(command):
-        names |= third_party(ast.parse((ROOT / "subspace" / f"{module}.py").read_text()))
+    for path in command_files(command):
+        names |= third_party(ast.parse(path.read_text()))
     missing = sorted(distributions(names) - set(env_pins(Path(env))))
     assert not missing, (f"{smk}: rule {rule} runs `subspace {command}`, which imports {missing}, "
                          f"but {Path(env).name} does not install them")

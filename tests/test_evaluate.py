@@ -1,10 +1,12 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from subspace import evaltables
+from figures import drawn, errorbars_by_label, lines_by_label, visible_axes  # noqa: F401 (drawn: a fixture)
+from subspace import bootstrap, evaltables, htmltables
 from subspace.atomic import write_csv
 from subspace.decoder import Decoder, DecoderConfig
 from subspace.evaluate import (gradient_attributions, jaccard, pairwise_jaccard, random_dims, random_order,
@@ -156,16 +158,16 @@ def test_topk_table_and_figure(tmp_path):
     evaltables.topk_figure(df, "t", "auc", paths)
     assert paths[0].read_bytes()[:4] == b"\x89PNG" and paths[1].read_bytes()[:4] == b"%PDF"
     write_csv(tmp_path / "t.csv", df)
-    evaltables.html_table(tmp_path / "t.csv", "a <title>", tmp_path / "t.html")
+    htmltables.html_table(tmp_path / "t.csv", "a <title>", tmp_path / "t.html")
     html = (tmp_path / "t.html").read_text()
-    assert "a &lt;title&gt;" in html and "<td>ig</td>" in html and "0.8500" in html
+    assert "a &lt;title&gt;" in html and "<td class='text'>ig</td>" in html and "0.8500" in html
 
 
 @pytest.mark.parametrize("old,new,expected", [
     ("features: {humor: [w2v]}, k:", "features: {humor: [vit]}, k:", "evaluation.features.humor: ['vit'] are not features"),
     ("k: [0.25, 12]", "k: [0.25, 1.5]", "1.5"),
     ("methods: [ig, random,", "methods: [ig, lime,", "lime"),
-    ("seeds: 1,\n", "seeds: 3,\n", "evaluation.seeds (3) is more than the 2 seeds"),
+    ("seeds: 1,\n", "seeds: 3,\n", "evaluation.seeds: 3 is more than the 2 seeds"),
     ("stability: true}", "stability: {mimic: [vit]}}", "evaluation.stability.mimic: ['vit'] are not features"),
     ("stability: true}", "stability: true, cross_task: [[humor:w2v, mimic:w2v]]}",
      "humor:w2v has 24 dimensions but mimic:w2v has 16"),
@@ -205,7 +207,7 @@ def planted_sequences(n=400, dim=10, seed=0):
 
 
 def test_window_statistics_are_each_samples_mean_then_std():
-    from subspace.evaluate import window_statistics
+    from subspace.statistical import window_statistics
     seqs = [np.array([[1.0, 2.0], [3.0, 6.0]]), np.array([[5.0, -1.0]])]
     assert window_statistics(seqs).tolist() == [[2.0, 4.0, 1.0, 2.0], [5.0, -1.0, 0.0, 0.0]]
 
@@ -214,7 +216,7 @@ def test_univariate_scores_match_sklearn_and_scipy_directly():
     from scipy.stats import pearsonr
     from sklearn.metrics import roc_auc_score
 
-    from subspace.evaluate import univariate_scores
+    from subspace.statistical import univariate_scores
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((60, 3)), rng.integers(0, 2, 60).astype(float)
     x[:, 1] -= 2 * y  # falls with the label: direction-free score
@@ -231,7 +233,7 @@ def test_univariate_scores_match_sklearn_and_scipy_directly():
 @pytest.mark.parametrize("method,found", [("mean_score", {2}), ("std_score", {5}), ("mutual_info", {2, 5}),
                                           ("l1_linear", {2, 5})])
 def test_statistical_rankings_find_the_planted_dimensions_whatever_their_scale(method, found):
-    from subspace.evaluate import statistical_scores
+    from subspace.statistical import statistical_scores
     seqs, y = planted_sequences()
     scores = statistical_scores(method, seqs, y, "binary", seed=0)
     assert set(top_k(scores, len(found)).tolist()) == found
@@ -241,7 +243,7 @@ def test_statistical_rankings_find_the_planted_dimensions_whatever_their_scale(m
 
 
 def test_statistical_rankings_for_regression_average_over_targets():
-    from subspace.evaluate import statistical_scores
+    from subspace.statistical import statistical_scores
     rng = np.random.default_rng(2)
     y = rng.random((300, 2))
     seqs = []
@@ -298,14 +300,17 @@ def test_attribute_command_records_the_scale_warning(tmp_path, caplog):
 
 
 def direct_bootstrap(task_type, y, pa, pb, idx):
-    from subspace import metrics
-    return np.array([metrics.score(task_type, y[i], pa[i]) - metrics.score(task_type, y[i], pb[i]) for i in idx])
+    from subspace.metrics import score
+    from subspace.targets import metric_of
+    metric = metric_of({"type": task_type})
+    return np.array([score(metric, y[i], pa[i]) - score(metric, y[i], pb[i]) for i in idx])
 
 
 @pytest.mark.parametrize("task_type", ["binary", "regression"])
 def test_bootstrap_interval_equals_a_direct_computation(tmp_path, task_type):
     rng = np.random.default_rng(3)
     n, targets = 30, (["humor"] if task_type == "binary" else ["a", "b"])
+    metric = "auc" if task_type == "binary" else "pearson"
     y = (rng.integers(0, 2, (n, 1)) if task_type == "binary" else rng.standard_normal((n, 2))).astype(float)
     pa = np.round(y + rng.standard_normal(y.shape), 1)  # rounded: tied predictions
     pb = np.round(y + 2 * rng.standard_normal(y.shape), 1)
@@ -319,18 +324,18 @@ def test_bootstrap_interval_equals_a_direct_computation(tmp_path, task_type):
         extra = df.assign(partition="devel")
         write_csv(tmp_path / f"{name}.csv", __import__("pandas").concat([extra, df]), float_format=None)
         paths.append(str(tmp_path / f"{name}.csv"))
-    idx = evaltables.bootstrap_indices(n, 200, seed=0)
+    idx = bootstrap.bootstrap_indices(n, 200, seed=0)
     direct = direct_bootstrap(task_type, y, pa, pb, idx)
-    assert evaltables.resampled_scores(task_type, y, pa, idx) - evaltables.resampled_scores(task_type, y, pb, idx) \
+    assert bootstrap.resampled_scores(metric, y, pa, idx) - bootstrap.resampled_scores(metric, y, pb, idx) \
         == pytest.approx(direct, abs=1e-10)
-    ci = evaltables.paired_difference(task_type, [tuple(paths)], n_resamples=200, seed=0)
-    from subspace import metrics
-    assert ci["delta"] == pytest.approx(metrics.score(task_type, y, pa) - metrics.score(task_type, y, pb))
+    ci = bootstrap.paired_difference(metric, [tuple(paths)], n_resamples=200, seed=0)
+    from subspace.metrics import score
+    assert ci["delta"] == pytest.approx(score(metric, y, pa) - score(metric, y, pb))
     assert [ci["low"], ci["high"]] == pytest.approx(np.percentile(direct, [2.5, 97.5]))
     assert ci["partition"] == "test" and ci["n_samples"] == n and ci["low"] < ci["delta"] < ci["high"]
-    assert evaltables.paired_difference(task_type, [tuple(paths)], 200, 0) == ci  # seeded: deterministic
+    assert bootstrap.paired_difference(metric, [tuple(paths)], 200, 0) == ci  # seeded: deterministic
     # two seeds: the interval of the seed-averaged difference; a model against itself is exactly 0
-    same = evaltables.paired_difference(task_type, [(paths[0], paths[0]), (paths[1], paths[1])], 200, 0)
+    same = bootstrap.paired_difference(metric, [(paths[0], paths[0]), (paths[1], paths[1])], 200, 0)
     assert same["delta"] == same["low"] == same["high"] == 0.0 and same["n_seeds"] == 2
 
 
@@ -341,7 +346,7 @@ def write_predictions(path, y, pred):
     return str(path)
 
 
-def test_topk_table_with_intervals_and_one_seed(tmp_path):
+def test_topk_table_with_intervals_and_one_seed(tmp_path, drawn):
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 80).astype(float)
     full_dir = tmp_path / "full"
@@ -355,16 +360,48 @@ def test_topk_table_with_intervals_and_one_seed(tmp_path):
             {"k": 0.2, "n_dims": 2, "scores": {"devel": 0.8, "test": 0.7}, "parameters": 10, "train_seconds": 1.0,
              "predictions": preds}]}))
         records[method] = [str(tmp_path / f"{method}.json")]
-    df = evaltables.topk_table(records, [str(full_dir / "metrics.json")], "binary", n_resamples=300)
+    df = evaltables.topk_table(records, [str(full_dir / "metrics.json")], "auc", n_resamples=300)
     ig, rand = df[df.method == "ig"].iloc[0], df[df.method == "random"].iloc[0]
     assert ig.minus_random > 0 and ig.minus_random_low > 0 and ig.minus_full_low < ig.minus_full < ig.minus_full_high
     assert np.isnan(rand.minus_random) and ig.ci_partition == "test" and ig.ci_samples == 80
     md = evaltables.topk_markdown(df, "t", "auc")
     assert "± 0.0000" not in md and "1 seed" in md and "| 2 (20%) | 0.8000 | 0.8000 | 0.8000 |" in md
     assert "mutual information" in md and "*" in md  # ig beats random: an interval without 0
-    paths = [tmp_path / "f.png"]
-    evaltables.topk_figure(df, "t", "auc", paths)
-    assert paths[0].read_bytes()[:4] == b"\x89PNG"
+    evaltables.topk_figure(df, "t", "auc", [tmp_path / "f.png"])
+    left, right = visible_axes(drawn[0])
+    for method, row in df.set_index("method").iterrows():
+        x, y, spans = errorbars_by_label(right)[evaltables.METHOD_LABELS[method]]
+        assert y.tolist() == [row.minus_full] and spans == pytest.approx([(row.minus_full_low, row.minus_full_high)])
+        x, y, spans = errorbars_by_label(left)[evaltables.METHOD_LABELS[method]]
+        assert (x.tolist(), y.tolist(), spans) == ([2], [0.8], None)  # one seed: no spread to draw
+
+
+def test_topk_figure_draws_each_methods_scores_spread_and_intervals(tmp_path, drawn):
+    """Left: devel mean ± std over seeds per k, the full decoder's line; right: test minus full with the
+    bootstrap interval, the methods side by side around each k."""
+    rows = []
+    for i, method in enumerate(("ig", "random", "saliency")):
+        for k in (3, 6, 12):
+            delta = -0.1 + 0.01 * k - 0.03 * i
+            rows.append({"method": method, "k": k, "n_seeds": 2, "devel_mean": 0.6 + 0.02 * k - 0.05 * i,
+                         "devel_std": 0.01 * (i + 1), "full_devel_mean": 0.9, "full_dims": 24, "minus_full": delta,
+                         "minus_full_low": delta - 0.04, "minus_full_high": delta + 0.02 * (i + 1),
+                         "ci_partition": "test", "ci_unit": "group", "ci_units": 12, "ci_samples": 240})
+    df = pd.DataFrame(rows)
+    evaltables.topk_figure(df, "humor / w2v", "auc", [tmp_path / "f.png"])
+    (fig,) = drawn
+    left, right = visible_axes(fig)
+    np.testing.assert_allclose(lines_by_label(left)["full decoder (24 dims)"][1], [0.9, 0.9])
+    np.testing.assert_allclose(lines_by_label(right)["full decoder"][1], [0.0, 0.0])
+    for offset, (method, group) in zip((-0.3, 0.0, 0.3), df.groupby("method", sort=False)):
+        x, y, spans = errorbars_by_label(left)[evaltables.METHOD_LABELS[method]]
+        assert x.tolist() == [3, 6, 12] and y == pytest.approx(group.devel_mean.tolist())
+        assert spans == pytest.approx(list(zip(group.devel_mean - group.devel_std, group.devel_mean + group.devel_std)))
+        x, y, spans = errorbars_by_label(right)[evaltables.METHOD_LABELS[method]]
+        assert x == pytest.approx([3 + offset, 6 + offset, 12 + offset])
+        assert y == pytest.approx(group.minus_full.tolist())
+        assert spans == pytest.approx(list(zip(group.minus_full_low, group.minus_full_high)))
+    assert right.get_ylabel() == "test auc − full decoder" and left.get_ylabel() == "devel auc"
 
 
 def test_reference_line_lies_inside_the_frame():
@@ -396,7 +433,7 @@ def test_demo_shares_planted_dims_between_tasks_and_keeps_other_features(tmp_pat
     assert plain["faus"] == mimic_truth["faus"]  # the features planted after w2v are unchanged
 
 
-def test_cross_task_table_markdown_and_figure(tmp_path):
+def test_cross_task_table_markdown_and_figure(tmp_path, drawn):
     from subspace import store
     rng = np.random.default_rng(4)
     y = rng.integers(0, 2, 60).astype(float)
@@ -421,7 +458,8 @@ def test_cross_task_table_markdown_and_figure(tmp_path):
             results.append({"seed": s, "which": which, "scores": {"devel": test, "test": test}, "predictions": preds})
     cross = tmp_path / "cross.json"
     cross.write_text(json.dumps({"results": results}))
-    direction = {"task": "humor", "feature": "w2v", "task_type": "binary", "other": "mimic:w2v", "threshold": "mean",
+    direction = {"task": "humor", "feature": "w2v", "task_type": "binary", "metric": "auc", "other": "mimic:w2v",
+                 "threshold": "mean",
                  "own_selection": selection("own_sel", [0, 1, 2, 3]), "other_selection": selection("other_sel", [2, 3, 4]),
                  "own_metrics": own_metrics, "cross": str(cross)}
     df = evaltables.cross_task_table([direction], n_resamples=200)
@@ -435,7 +473,15 @@ def test_cross_task_table_markdown_and_figure(tmp_path):
         store.write_attributions(tmp_path / f"{task}.h5", {"mean": np.array(values, float)}, [f"d{i}" for i in range(8)], {})
     atts = {t: store.read_attributions(tmp_path / f"{t}.h5") for t in ("humor", "mimic")}
     evaltables.cross_task_figure(atts, "mean", "t", [tmp_path / "c.png"])
-    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    left, right = visible_axes(drawn[0])
+    lines = lines_by_label(left)  # each task's attributions / their maximum, sorted
+    np.testing.assert_allclose(lines["humor"][1], [1, .8, .6, .4, .2, 0, 0, 0])
+    np.testing.assert_allclose(lines["mimic"][1], [1, .8, .6, .2, 0, 0, 0, 0])
+    # mean thresholds: humor 1.875 keeps 0-3, mimic 1.625 keeps 2-4; each dimension at (humor, mimic) / max
+    points = {c.get_label(): c.get_offsets().tolist() for c in right.collections}
+    assert points == {"kept by both (2)": [[.6, .6], [.4, .8]], "only humor (2)": [[1, 0], [.8, 0]],
+                      "only mimic (1)": [[.2, 1]], "neither (3)": [[0, 0], [0, 0], [0, .2]]}
+    assert right.get_title().endswith("Jaccard 0.40")
 
 
 def test_attributing_a_decoder_that_learned_nothing_is_flagged(tmp_path, caplog):

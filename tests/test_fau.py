@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from figures import bar_widths, drawn, lines_by_label, visible_axes  # noqa: F401 (drawn: a fixture)
 from subspace import fau
 from subspace.demo import FAU_NAMES
 from subspace.errors import InputError
@@ -15,7 +16,7 @@ def test_every_py_feat_action_unit_has_a_muscle():
     assert fau.is_fau(FAU_NAMES) and not fau.is_fau(["w2v_0", "AU01"])
 
 
-def test_figure_sorts_each_target_and_the_average(tmp_path):
+def test_figure_sorts_each_target_and_the_average(tmp_path, drawn):
     rng = np.random.default_rng(0)
     per_target = rng.random((3, 20))
     per_target[:, FAU_NAMES.index("AU05")] = 5.0  # the paper: upper lid raiser most relevant for all three
@@ -27,6 +28,19 @@ def test_figure_sorts_each_target_and_the_average(tmp_path):
         assert ranking[target] == [FAU_NAMES[i] for i in np.argsort(-per_target[k], kind="stable")]
     assert ranking["average"][0] == "AU05"
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].read_bytes()[:4] == b"%PDF"
+    # what is drawn: per panel, each AU's bar (labelled with its muscle) at its value, largest on top, and
+    # the panel's mean as the threshold line
+    (fig,) = drawn
+    panels = visible_axes(fig)
+    columns = list(per_target) + [per_target.mean(0)]
+    assert [ax.get_title() for ax in panels] == ["Approval", "Disappointment", "Uncertainty", "average over targets"]
+    for ax, values, name in zip(panels, columns, ranking):
+        drawn_values = dict(zip([t.get_text() for t in ax.get_yticklabels()], bar_widths(ax)))
+        assert list(drawn_values) == [fau.au_label(code) for code in ranking[name]]
+        assert drawn_values == pytest.approx({fau.au_label(au): v for au, v in zip(FAU_NAMES, values)})
+        assert ax.yaxis_inverted() and list(ax.get_yticks()) == list(range(20))  # first in the ranking on top
+        np.testing.assert_allclose(lines_by_label(ax)["mean threshold"][0], [values.mean()] * 2)
+        assert ax.get_xlabel() == "mean |IG attribution|"
 
 
 def test_one_target_gets_one_panel_without_a_repeated_average(tmp_path):

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import torch
 
 from subspace import finetune
 from subspace.errors import InputError
@@ -63,7 +62,7 @@ def test_finetuning_lowers_the_pearson_loss_and_writes_every_output(data, tmp_pa
     assert (tmp_path / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "metrics.json").read_text())["epochs"] == 3
     assert not (tmp_path / "checkpoint.pt").exists()  # finished runs leave no resume point
-    saved = torch.load(tmp_path / "model.pt", weights_only=False)
+    saved = finetune.read_checkpoint(tmp_path / "model.pt")
     assert saved["dims"] is None and "head.0.weight" in saved["state_dict"]
 
 
@@ -83,7 +82,7 @@ def test_an_interrupted_run_resumes_after_the_last_epoch_and_matches_an_uninterr
     monkeypatch.setattr(finetune, "train_epoch", dies_in_epoch_3)
     with pytest.raises(KeyboardInterrupt):
         finetune.run(root / "model", clips, cfg(), tmp_path / "twice")
-    ckpt = torch.load(tmp_path / "twice" / "checkpoint.pt", weights_only=False)
+    ckpt = finetune.read_checkpoint(tmp_path / "twice" / "checkpoint.pt")
     assert ckpt["state"]["epoch"] == 2 and not (tmp_path / "twice" / "metrics.json").exists()
     monkeypatch.setattr(finetune, "train_epoch", real_epoch)
     calls.clear()
@@ -103,7 +102,7 @@ def test_an_interrupted_run_resumes_after_the_last_epoch_and_matches_an_uninterr
 def test_the_subspace_variant_feeds_only_the_kept_dimensions_to_the_head(data, tmp_path):
     root, clips = data
     record = finetune.run(root / "model", clips, cfg(max_epochs=1), tmp_path, dims=[0, 3, 7, 15])
-    saved = torch.load(tmp_path / "model.pt", weights_only=False)
+    saved = finetune.read_checkpoint(tmp_path / "model.pt")
     assert record["n_dims"] == 4 and saved["dims"] == [0, 3, 7, 15]
     assert saved["state_dict"]["head.0.weight"].shape == (16, 4)
     with pytest.raises(ValueError, match="final hidden size 16"):

@@ -105,3 +105,49 @@ def test_member_parsing_and_markdown(regression, tmp_path):
     md = (tmp_path / "f.md").read_text()
     assert "| a+b | a:full + b:mean | mean |" in md and "| a:full | 1 |" in md
     assert pd.read_csv(tmp_path / "f.csv").devel_gain.iloc[0] > 0
+
+
+def write_multiclass_seed(root, member, seed, probs, labels, ids, parts, classes):
+    from subspace.targets import prediction_values
+    d = root / member / f"seed{seed}"
+    d.mkdir(parents=True)
+    pd.DataFrame({"sample_id": ids, "partition": parts,
+                  **prediction_values(labels, probs, ["emotion"], classes)}).to_csv(d / "predictions.csv", index=False)
+    dv, te = parts == "devel", parts == "test"
+    (d / "metrics.json").write_text(json.dumps({"seed": seed, "scores": {
+        "devel": metrics.uar(labels[dv], probs[dv]), "test": metrics.uar(labels[te], probs[te])}}))
+    return str(d / "metrics.json")
+
+
+def test_multiclass_fusion_averages_class_probabilities_or_weighs_members_fitted_on_devel(tmp_path):
+    from sklearn.metrics import balanced_accuracy_score
+    rng = np.random.default_rng(2)
+    n, classes = 600, ["neu", "hap", "sad", "ang"]
+    ids = [f"{i:05d}" for i in range(n)]
+    parts = np.array(["train"] * 200 + ["devel"] * 200 + ["test"] * 200)
+    y = rng.integers(0, 4, n)
+
+    def member(signal):
+        logits = signal * np.eye(4)[y] + rng.standard_normal((n, 4))
+        return np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+
+    good, weak, noise = member(2.0), member(0.8), member(0.0)  # noise: a member that knows nothing
+    labels = y[:, None].astype(float)
+    files = {m: [write_multiclass_seed(tmp_path, m.replace(":", "_"), 1, p, labels, ids, parts, classes)]
+             for m, p in (("a:full", good), ("b:full", weak), ("c:full", noise))}
+    df, _, fused = fuse.fusion_table("mimic", "multiclass", ["emotion"], [["a", "b", "c"]], ["mean", "weighted"],
+                                     files, "uar", classes)
+    rows = df.set_index("method")
+    dv, te = parts == "devel", parts == "test"
+    mean = (good + weak + noise) / 3
+    assert rows.loc["mean"].devel == pytest.approx(balanced_accuracy_score(y[dv], mean[dv].argmax(1)))
+    assert rows.loc["mean"].test == pytest.approx(balanced_accuracy_score(y[te], mean[te].argmax(1)))
+    rows_mean = fused[fused.method == "mean"]
+    np.testing.assert_allclose(rows_mean[[f"prob_emotion_{c}" for c in classes]].to_numpy(),
+                               mean[rows_mean.sample_id.astype(int)], rtol=1e-9)
+    w = [float(v) for v in rows.loc["weighted"].weights.split(",")]
+    assert w[0] > w[1] > w[2] >= 0 and w[2] < 0.2 * w[0]  # the uninformed member gets (nearly) no weight
+    assert rows.loc["weighted"].test > rows.loc["mean"].test  # weighting away the noise helps on unseen samples
+    weighted = fused[fused.method == "weighted"]
+    assert np.allclose(weighted[[f"prob_emotion_{c}" for c in classes]].sum(axis=1), 1.0)
+    assert (weighted.pred_emotion == weighted[[f"prob_emotion_{c}" for c in classes]].to_numpy().argmax(1)).all()

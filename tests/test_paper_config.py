@@ -155,7 +155,8 @@ def test_paper_config_holds_the_baselines_rows_and_defaults():
     assert cfg["seeds"] == [101, 102, 103, 104, 105]
     assert cfg["training"] == {"batch_size": 256, "max_epochs": 100, "d_fc_out": 64}
     assert cfg["selection"]["thresholds"] == ["mean", "p75"]
-    # ../shared/muse2023.md, best hyper-parameters per feature (normalise, dim, layers, bi, lr, GRU dropout, patience)
+    # humor_best.sh / mimic_best.sh (EIHW/MuSe-2023 @ bb5f7f2; docs/sources.md): normalise, dim, layers, bi, lr,
+    # GRU dropout, patience
     best = {("humor", "w2v-msp"): (False, 128, 2, False, 0.005, 0.0, 3, 1),
             ("humor", "bert-multilingual"): (False, 128, 4, False, 0.001, 0.0, 3, 1),
             ("humor", "vit"): (True, 64, 2, False, 0.0001, 0.0, 3, 1),

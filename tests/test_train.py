@@ -1,6 +1,9 @@
+import json
 import logging
 
 import numpy as np
+import pandas as pd
+import pytest
 import torch
 
 from subspace import demo, data
@@ -64,14 +67,14 @@ def test_batches_are_padded_to_their_own_longest_sequence_not_the_partitions(tmp
     from subspace import train as train_module
     emb = humor(tmp_path)
     emb.sequences[0] = np.repeat(emb.sequences[0], 50, axis=0)  # one train sample 50x longer than the rest
-    widths, real = [], train_module.pad_batch
+    widths, real = [], train_module.PaddedBatches.batch
 
-    def recording(seqs):
-        x, lengths = real(seqs)
-        widths.append((x.shape[1], max(len(s) for s in seqs)))
+    def recording(batches, idx):
+        x, lengths = real(batches, idx)
+        widths.append((x.shape[1], int(batches.lengths[idx].max())))
         return x, lengths
 
-    monkeypatch.setattr(train_module, "pad_batch", recording)
+    monkeypatch.setattr(train_module.PaddedBatches, "batch", recording)
     cfg = TrainConfig(task_type="binary", lr=0.01, batch_size=16, max_epochs=2, seed=5)
     run(emb, DEC, cfg, tmp_path / "m", targets=["humor"])
     assert all(w == longest for w, longest in widths)
@@ -98,3 +101,46 @@ def test_a_decoder_that_learned_nothing_is_flagged_in_its_log_and_metrics(tmp_pa
         rec = run(blank, DEC, cfg, tmp_path / "blank", targets=["humor"])
     assert rec["collapsed_targets"] == ["humor"]
     assert "seed 5: the decoder's devel predictions are nearly constant for humor" in caplog.text
+
+
+WEAK = {**SPEC, "features": {"w2v": {"dim": 12, "planted": 4, "signal": 0.15}}}  # devel AUC ~.7: epochs differ
+
+
+def hand_predictions(ckpt, emb, partition):
+    """The checkpoint's outputs, one unpadded sequence at a time, on inputs scaled with its mean/std by hand
+    (an empty window stays a zero vector)."""
+    part = emb.subset(partition)
+    model = ckpt["model"].eval()
+    out = []
+    with torch.no_grad():
+        for seq, empty in zip(part.sequences, part.empty):
+            x = np.zeros_like(seq) if empty else (seq - ckpt["mean"]) / ckpt["std"]
+            out.append(model(torch.as_tensor(x, dtype=torch.float32)[None], torch.tensor([len(seq)]))[0].numpy())
+    return part.labels, np.array(out)
+
+
+def test_the_saved_model_and_its_scores_are_the_best_devel_epochs_not_the_last(tmp_path):
+    """Early stopping restores the best devel epoch; model.pt, metrics.json and predictions.csv are that
+    model's (the test score recomputed here from model.pt, by hand and with scikit-learn)."""
+    from sklearn.metrics import roc_auc_score
+    demo.make_humor(tmp_path / "demo", WEAK, seed=1)
+    root = tmp_path / "demo"
+    emb = data.read_humor(root / "metadata/partition.csv", root / "label_segments", root / "feature_segments", "w2v")
+    cfg = TrainConfig(task_type="binary", lr=0.03, batch_size=16, max_epochs=30, early_stopping_patience=3, seed=5,
+                      normalise=True)
+    rec = run(emb, DEC, cfg, tmp_path / "m", targets=["humor"])
+    devel_scores = [h["devel_score"] for h in rec["history"]]
+    best = rec["best_epoch"]
+    assert devel_scores[best - 1] == max(devel_scores)
+    # the set-up this test needs: training stopped early, so the last epoch is not the best one
+    assert best < rec["epochs"] == len(devel_scores) and devel_scores[-1] < devel_scores[best - 1] - 0.01
+
+    ckpt = load_checkpoint(tmp_path / "m/model.pt")
+    labels, preds = hand_predictions(ckpt, emb, "devel")
+    assert roc_auc_score(labels[:, 0], preds[:, 0]) == pytest.approx(devel_scores[best - 1], abs=1e-6)
+    assert rec["scores"]["devel"] == pytest.approx(devel_scores[best - 1], abs=1e-6)
+    labels, preds = hand_predictions(ckpt, emb, "test")
+    saved = json.loads((tmp_path / "m/metrics.json").read_text())
+    assert saved["scores"]["test"] == pytest.approx(roc_auc_score(labels[:, 0], preds[:, 0]), abs=1e-6)
+    table = pd.read_csv(tmp_path / "m/predictions.csv")
+    np.testing.assert_allclose(table[table.partition == "test"].pred_humor, preds[:, 0], rtol=1e-5, atol=1e-6)

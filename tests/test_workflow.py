@@ -7,6 +7,8 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from PIL import Image
 
 from conftest import ROOT, run_snakemake as snakemake
 
@@ -18,8 +20,24 @@ def run_dir(tiny_run):
     return tiny_run
 
 
-def test_every_output_has_the_right_content(run_dir):
+def assert_drawn_from_the_runs_data(png, draw, tmp_path):
+    """The workflow's figure is, pixel for pixel, what the figure function (whose drawn values the unit tests
+    read back) draws from the run's own outputs."""
+    again = tmp_path / f"again_{png.name}"
+    draw([again])
+    ours, theirs = np.asarray(Image.open(png)), np.asarray(Image.open(again))
+    assert ours.shape == theirs.shape and (ours == theirs).all(), f"{png} is not the figure of the run's outputs"
+
+
+def seed_devel_scores(res, task, feature, variant):
+    return [json.loads((res / task / "models" / feature / variant / f"seed{s}" / "metrics.json").read_text())
+            ["scores"]["devel"] for s in (1, 2)]
+
+
+def test_every_output_has_the_right_content(run_dir, tmp_path):
+    from subspace import plot, store
     res = run_dir / "results"
+    config = yaml.safe_load(TINY.read_text())
     for task, feature, dim, metric in (("humor", "w2v", 24, "auc"), ("mimic", "faus", 20, "pearson")):
         with h5py.File(res / task / "embeddings" / f"{feature}.h5") as f:
             assert f["features"].shape[1] == dim and f.attrs["task"] == task
@@ -48,7 +66,13 @@ def test_every_output_has_the_right_content(run_dir):
         table = table[table.feature == feature].reset_index(drop=True)  # mimic also has a second feature
         assert table.threshold.tolist() == ["mean", "p75"]
         assert (table.reduced_parameters < table.full_parameters).all()
-        assert (table.full_best >= table.full_mean).all()
+        full = seed_devel_scores(res, task, feature, "full")
+        for row in table.itertuples():  # the best seed's devel score and the seeds' mean ± std, per variant
+            reduced = seed_devel_scores(res, task, feature, row.threshold)
+            assert [row.full_best, row.full_mean, row.full_std] == pytest.approx(
+                [max(full), np.mean(full), np.std(full)], abs=1e-5)
+            assert [row.reduced_best, row.reduced_mean, row.reduced_std] == pytest.approx(
+                [max(reduced), np.mean(reduced), np.std(reduced)], abs=1e-5)
         md = (res / task / "tables" / "full_vs_reduced.md").read_text()
         assert f"| {feature} | mean | {table.kept_dims[0]}/{dim} |" in md
         recovery = pd.read_csv(res / task / "tables" / "planted_recovery.csv")
@@ -56,9 +80,13 @@ def test_every_output_has_the_right_content(run_dir):
         assert recovery.precision.between(0, 1).all()
         truth_key = {"faus-raw": "raw:fau"}  # a raw FAU feature is scored against the planted AUs
         assert recovery.planted.tolist() == [len(planted[truth_key.get(f, f)]) for f in recovery.feature]
-        for which in ("mean", "std"):
-            png = res / task / "figures" / f"attribution_{which}.png"
-            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    for task in ("humor", "mimic"):  # every configured feature's panel, by name (the order the workflow passes)
+        stats = {f: store.read_attributions(res / task / "attribution" / f"{f}.h5")
+                 for f in sorted(config["tasks"][task]["features"])}
+        for which, thresholds in (("mean", config["selection"]["thresholds"]), ("std", ("mean",))):
+            assert_drawn_from_the_runs_data(
+                res / task / "figures" / f"attribution_{which}.png",
+                lambda paths: plot.sorted_attribution_figure(stats, which, task, paths, thresholds), tmp_path)
             assert (res / task / "figures" / f"attribution_{which}.pdf").read_bytes()[:4] == b"%PDF"
 
 
@@ -93,16 +121,21 @@ def test_late_fusion_tables(run_dir):
     assert len(pd.read_csv(res / "mimic/fusion/predictions.csv")) == 4 * 180
 
 
-def test_fau_figure(run_dir):
+def test_fau_figure(run_dir, tmp_path):
+    from subspace import fau, store
     figures = run_dir / "results/mimic/figures"
-    png = figures / "fau_faus.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    stats = store.read_attributions(run_dir / "results/mimic/attribution/faus.h5")
+    targets = ["Approval_", "Disappointment_", "Uncertainty_"]
+    title = "mimic: Integrated Gradients per facial action unit (faus), sorted"
+    assert_drawn_from_the_runs_data(figures / "fau_faus.png", lambda p: fau.fau_figure(stats, targets, title, p),
+                                    tmp_path)
     assert (figures / "fau_faus.pdf").read_bytes()[:4] == b"%PDF"
     log = (run_dir / "results/logs/mimic/fau_figure/faus.log").read_text()
     assert "most relevant action units (average): AU" in log
 
 
-def test_finetuning_outputs(run_dir):
+def test_finetuning_outputs(run_dir, tmp_path):
+    from subspace import finetune
     res = run_dir / "results/mimic/finetune"
     kept = json.loads((run_dir / "results/mimic/selection/w2v/mean.json").read_text())["n_kept"]
     for variant, n_dims in (("full", None), ("mean", kept)):
@@ -111,7 +144,9 @@ def test_finetuning_outputs(run_dir):
         losses = [h["train_loss"] for h in m["history"]]
         assert losses[-1] < losses[0] and all(0 <= v <= 2 for v in losses)
         assert -1 <= m["scores"]["devel"] <= 1 and "test" in m["scores"]
-        assert (res / variant / "seed1/loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        title = f"wav2vec 2.0 fine-tuning ({'full' if n_dims is None else f'{n_dims} kept dims'})"
+        assert_drawn_from_the_runs_data(res / variant / "seed1/loss_curve.png",
+                                        lambda p: finetune.loss_curve(m["history"], p[0], title), tmp_path)
         preds = pd.read_csv(res / variant / "seed1/predictions.csv", dtype={"sample_id": str})
         assert len(preds) == 180 and preds.filter(like="pred_").notna().all().all()
     assert len(list((run_dir / "resources/demo/mimic/audio").glob("*.wav"))) == 180
@@ -133,7 +168,8 @@ def test_raw_media_feature_is_translated_extracted_in_shards_and_merged(run_dir)
     assert "bert-en" not in set(pd.read_csv(res / "tables/planted_recovery.csv").feature)
 
 
-def test_raw_fau_feature_keeps_the_action_units_and_finds_the_planted_smile(run_dir):
+def test_raw_fau_feature_keeps_the_action_units_and_finds_the_planted_smile(run_dir, tmp_path):
+    from subspace import fau, store
     from subspace.demo import FAU_NAMES, RAW_FAU_PLANTED
 
     res = run_dir / "results/humor"
@@ -145,12 +181,16 @@ def test_raw_fau_feature_keeps_the_action_units_and_finds_the_planted_smile(run_
     assert recovery.loc[("faus-raw", "mean"), "recall"] == 1.0
     kept = json.loads((res / "selection/faus-raw/mean.json").read_text())["kept"]
     assert set(RAW_FAU_PLANTED) <= {FAU_NAMES[i] for i in kept}
-    assert (res / "figures/fau_faus-raw.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    stats = store.read_attributions(res / "attribution/faus-raw.h5")
+    title = "humor: Integrated Gradients per facial action unit (faus-raw), sorted"
+    assert_drawn_from_the_runs_data(res / "figures/fau_faus-raw.png",
+                                    lambda p: fau.fau_figure(stats, ["humor"], title, p), tmp_path)
     log = (run_dir / "results/logs/humor/fau_figure/faus-raw.log").read_text()
     assert "most relevant action units (humor): AU" in log
 
 
-def test_topk_sweep_outputs(run_dir):
+def test_topk_sweep_outputs(run_dir, tmp_path, monkeypatch):
+    from subspace import evaltables
     from subspace.evaluate import random_order, rank_order
 
     res = run_dir / "results/humor"
@@ -182,7 +222,14 @@ def test_topk_sweep_outputs(run_dir):
     assert table[table.method == "random"].minus_random.isna().all() and table[table.method == "ig"].minus_random.notna().all()
     assert "| 6 (25%) |" in (res / "evaluation/topk/w2v.md").read_text()
     assert "<table" in (res / "evaluation/topk/w2v.html").read_text()
-    assert (res / "figures/topk_w2v.png").stat().st_size > 10_000
+    monkeypatch.chdir(run_dir)  # the sweep's records name their predictions relative to the run's folder
+    again = evaltables.topk_table({m: [f"results/humor/evaluation/topk/w2v/{m}/seed1.json"] for m in methods},
+                                  [f"results/humor/models/w2v/full/seed{s}/metrics.json" for s in (1, 2)], "auc")
+    # (an empty text cell reads back from the CSV as NaN)
+    pd.testing.assert_frame_equal(again.assign(left_out=again.left_out.replace("", np.nan)), table,
+                                  check_dtype=False, rtol=1e-5, atol=1e-6)
+    assert_drawn_from_the_runs_data(res / "figures/topk_w2v.png", lambda p: evaltables.topk_figure(
+        again, "humor / w2v: top-k dimensions by attribution method", "auc", p), tmp_path)
     assert (res / "figures/topk_w2v.pdf").read_bytes()[:4] == b"%PDF"
     assert not (run_dir / "results/mimic/evaluation/topk").exists()  # only the configured features
 

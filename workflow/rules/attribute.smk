@@ -1,28 +1,29 @@
 # Integrated Gradients over the training partition with the best seed's full decoder.
+from subspace.steps import attribute as attribute_step
 
 
 rule attribute:
     input:
-        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-        models=lambda w: [f"{model_dir(w.task, w.feature, 'full', s)}/model.pt" for s in SEEDS],
-        metrics=lambda w: seed_metrics(w.task, w.feature, "full"),
-        code=code("store", "decoder", "train", "attribute", "evaluate"),
+        embeddings=R.store("{task}", "{feature}"),
+        models=lambda w: P.seed_files(w.task, w.feature, "full", "model.pt"),
+        metrics=lambda w: P.seed_files(w.task, w.feature, "full", "metrics.json"),
     output:
-        f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
+        R.attribution("{task}", "{feature}"),
     log:
-        f"{RESULTS}/logs/{{task}}/attribute/{{feature}}.log",
+        R.log("{task}", "attribute", "{feature}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/attribute/{{feature}}.tsv"
+        R.benchmark("{task}", "attribute", "{feature}")
     conda:
         "../../envs/train.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=config["training"].get("gpu", 0),
+        gpu=DECODER.gpus,
         mem_mb=4000,
         runtime=240,
     params:
-        device=decoder_device(),
-        spec=spec_json(config["attribution"]),
+        code=code("attribute"),
+        device=DECODER.device,
+        spec=spec_json(attribute_step.spec(CFG)),
         model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     shell:
         "python -m subspace attribute --embeddings {input.embeddings:q} --model-dirs {params.model_dirs:q} "

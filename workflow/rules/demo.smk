@@ -1,58 +1,60 @@
-# The demo dataset: the real MuSe layouts with a planted relevant sub-space (fixed seed).
+# The demo dataset (the real MuSe layouts and sample tables with a planted relevant sub-space, fixed seed) and
+# the tiny random encoders the demo's raw-media features use; only a config with a `demo` section has these rules.
+from subspace.steps import demo as demo_step
+
+DEMO_TASKS = [t for t in ("humor", "mimic") if CFG.demo is not None and getattr(CFG.demo, t) is not None]
+DEMO_TASKS += [t for t in (CFG.demo.tables if CFG.demo is not None else {}) if t not in DEMO_TASKS]
 
 
-if "humor" in DEMO:
+for demo_task in DEMO_TASKS:
 
-    rule demo_humor:
-        input:
-            code=code("demo"),
+    rule:
+        name:
+            f"demo_{demo_task}"
         output:
-            demo_outputs("humor"),
+            P.demo_outputs(demo_task),
         log:
-            f"{RESULTS}/logs/demo/humor.log",
+            R.log("demo", demo_task),
         benchmark:
-            f"{RESULTS}/benchmarks/demo/humor.tsv"
+            R.benchmark("demo", demo_task)
         conda:
             "../../envs/data.yaml"
         resources:
             mem_mb=1000,
             runtime=10,
         params:
-            root=lambda w, output: os.path.commonpath(output),
-            spec=spec_json(DEMO.get("humor", {})),
-            seed=DEMO.get("seed"),
-        # one line instead of every file it writes (thousands of CSVs or WAVs)
-        message:
-            "demo data: humor (log: {log})"
-        shell:
-            "python -m subspace demo --kind humor --root {params.root:q} --spec {params.spec:q} --seed {params.seed} "
-            "2> {log:q}"
-
-
-if "mimic" in DEMO:
-
-    rule demo_mimic:
-        input:
             code=code("demo"),
-        output:
-            demo_outputs("mimic"),
-        log:
-            f"{RESULTS}/logs/demo/mimic.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/demo/mimic.tsv"
-        conda:
-            "../../envs/data.yaml"
-        resources:
-            mem_mb=1000,
-            runtime=10,
-        params:
+            kind=demo_step.kind(CFG, demo_task),
             root=lambda w, output: os.path.commonpath(output),
-            spec=spec_json(DEMO.get("mimic", {})),
-            targets=spec_json(config["tasks"].get("mimic", {}).get("targets", [])),
-            seed=DEMO.get("seed"),
+            spec=spec_json(demo_step.spec(CFG, demo_task)),
+            targets=spec_json(CFG.tasks[demo_task].targets if demo_task in CFG.tasks else []),
+            seed=CFG.demo.seed,
         # one line instead of every file it writes (thousands of CSVs or WAVs)
         message:
-            "demo data: mimic (log: {log})"
+            f"demo data: {demo_task} (log: {{log}})"
         shell:
-            "python -m subspace demo --kind mimic --root {params.root:q} --spec {params.spec:q} "
+            "python -m subspace demo --kind {params.kind} --root {params.root:q} --spec {params.spec:q} "
             "--targets {params.targets:q} --seed {params.seed} 2> {log:q}"
+
+
+if CFG.demo is not None and CFG.demo.tiny_models:
+
+    rule tiny_model:
+        output:
+            directory(f"{CFG.demo.root}/models/{{kind}}"),
+        log:
+            R.log("tiny_model", "{kind}"),
+        benchmark:
+            R.benchmark("tiny_model", "{kind}")
+        wildcard_constraints:
+            kind="|".join(CFG.demo.tiny_models),
+        conda:
+            "../../envs/extract.yaml"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            code=code("tiny_model"),
+            size=lambda w: spec_json(CFG.demo.tiny_models[w.kind].model_dump(exclude_none=True)),
+        shell:
+            "python -m subspace tiny_model --kind {wildcards.kind} --size {params.size:q} --out {output:q} 2> {log:q}"

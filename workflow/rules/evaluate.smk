@@ -5,10 +5,17 @@
 # Retraining is grouped: one job trains every k of one (feature, method, seed). A training on the
 # demo takes 1-2 s but a job ~6 s (Python, torch and the HDF5 store load each time), so one job per
 # (method, k) would spend most of the time starting up; (method, seed) jobs still run in parallel.
+from subspace.steps import attribution_checks as checks_step
+from subspace.steps import cross_task as cross_step
+from subspace.steps import stability as stability_step
+from subspace.steps import table_html as html_step
+from subspace.steps import topk_table as topk_step
+
+EVAL = CFG.evaluation
 
 
 wildcard_constraints:
-    method="|".join(EVAL_METHODS) or "none",
+    method="|".join(EVAL.methods) if EVAL else "none",
     folder=r"tables|evaluation/topk",
     other="|".join(TASKS),
     other_feature="[A-Za-z0-9_-]+",
@@ -16,29 +23,29 @@ wildcard_constraints:
 
 rule rank:
     input:
-        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-        attributions=f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
-        models=lambda w: full_models(w.task, w.feature),
-        code=code("store", "decoder", "train", "attribute", "evaluate"),
+        embeddings=R.store("{task}", "{feature}"),
+        attributions=R.attribution("{task}", "{feature}"),
+        models=lambda w: P.seed_files(w.task, w.feature, "full", "model.pt"),
     output:
-        f"{RESULTS}/{{task}}/evaluation/rankings/{{feature}}.json",
+        R.rankings("{task}", "{feature}"),
     log:
-        f"{RESULTS}/logs/{{task}}/rank/{{feature}}.log",
+        R.log("{task}", "rank", "{feature}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/rank/{{feature}}.tsv"
+        R.benchmark("{task}", "rank", "{feature}")
     conda:
         "../../envs/train.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=config["training"].get("gpu", 0),
+        gpu=DECODER.gpus,
         mem_mb=4000,
         runtime=60,
     params:
-        device=decoder_device(),
-        methods=spec_json(EVAL_METHODS),
-        random_seed=EVAL.get("random_seed", 0),
-        batch_size=EVAL.get("batch_size", 128),
-        task_type=lambda w: task_cfg(w.task)["type"],
+        code=code("rank"),
+        device=DECODER.device,
+        methods=spec_json(EVAL.methods if EVAL else []),
+        random_seed=EVAL.random_seed if EVAL else 0,
+        batch_size=EVAL.batch_size if EVAL else 0,
+        task_type=lambda w: CFG.tasks[w.task].type,
     shell:
         "python -m subspace rank --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
         "--methods {params.methods:q} --task-type {params.task_type} --random-seed {params.random_seed} "
@@ -47,119 +54,112 @@ rule rank:
 
 rule topk_train:
     input:
-        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-        rankings=f"{RESULTS}/{{task}}/evaluation/rankings/{{feature}}.json",
-        code=code("store", "decoder", "train", "metrics", "evaluate"),
+        embeddings=R.store("{task}", "{feature}"),
+        rankings=R.rankings("{task}", "{feature}"),
     output:
-        summary=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}/{{method}}/seed{{seed}}.json",
-        models=directory(f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}/{{method}}/seed{{seed}}"),
+        summary=R.topk_record("{task}", "{feature}", "{method}", "{seed}"),
+        models=directory(R.topk_models("{task}", "{feature}", "{method}", "{seed}")),
     log:
-        f"{RESULTS}/logs/{{task}}/topk_train/{{feature}}/{{method}}/seed{{seed}}.log",
+        R.log("{task}", "topk_train", "{feature}", "{method}", "seed{seed}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/topk_train/{{feature}}/{{method}}/seed{{seed}}.tsv"
+        R.benchmark("{task}", "topk_train", "{feature}", "{method}", "seed{seed}")
     conda:
         "../../envs/train.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=config["training"].get("gpu", 0),
+        gpu=DECODER.gpus,
         mem_mb=4000,
         runtime=240,
     params:
-        device=decoder_device(),
-        spec=lambda w: spec_json(train_spec(w.task, w.feature)),
-        k=spec_json(EVAL.get("k", [])),
+        code=code("topk_train"),
+        device=DECODER.device,
+        spec=lambda w: spec_json(train_step.spec(CFG, w.task, w.feature)),
+        k=spec_json(EVAL.k if EVAL else []),
     shell:
-        "python -m subspace topk-train --embeddings {input.embeddings:q} --rankings {input.rankings:q} "
+        "python -m subspace topk_train --embeddings {input.embeddings:q} --rankings {input.rankings:q} "
         "--method {wildcards.method} --k {params.k:q} --spec {params.spec:q} --seed {wildcards.seed} "
         "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} --device {params.device} 2> {log:q}"
 
 
 rule topk_table:
     input:
-        records=lambda w: [p for files in topk_records(w.task, w.feature).values() for p in files],
-        full=lambda w: seed_metrics(w.task, w.feature, "full"),
-        full_predictions=lambda w: [
-            p.replace("metrics.json", "predictions.csv") for p in seed_metrics(w.task, w.feature, "full")
-        ],
-        code=code("evaluate", "evaltables", "metrics", "select", "plot"),
+        records=lambda w: [p for files in topk_step.records(CFG, w.task, w.feature).values() for p in files],
+        full=lambda w: P.seed_files(w.task, w.feature, "full", "metrics.json"),
+        full_predictions=lambda w: P.seed_files(w.task, w.feature, "full", "predictions.csv"),
     output:
-        csv=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}.csv",
-        md=f"{RESULTS}/{{task}}/evaluation/topk/{{feature}}.md",
+        csv=R.topk_table("{task}", "{feature}", "csv"),
+        md=R.topk_table("{task}", "{feature}", "md"),
         png=report(
-            f"{RESULTS}/{{task}}/figures/topk_{{feature}}.png",
+            R.figure("{task}", "topk_{feature}", "png"),
             caption="../report/topk.rst",
             category="{task}",
-            subcategory="top-k sweep",
+            subcategory=sections.EVALUATION,
+            labels=lambda w: sections.label(f"top-k sweep of {w.feature} (figure)"),
         ),
-        pdf=f"{RESULTS}/{{task}}/figures/topk_{{feature}}.pdf",
+        pdf=R.figure("{task}", "topk_{feature}", "pdf"),
     log:
-        f"{RESULTS}/logs/{{task}}/topk_table/{{feature}}.log",
+        R.log("{task}", "topk_table", "{feature}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/topk_table/{{feature}}.tsv"
+        R.benchmark("{task}", "topk_table", "{feature}")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        spec=lambda w: spec_json(
-            {
-                "task_type": task_cfg(w.task)["type"],
-                "records": topk_records(w.task, w.feature),
-                "full": seed_metrics(w.task, w.feature, "full"),
-            }
-        ),
+        code=code("topk_table"),
+        spec=lambda w: spec_json(topk_step.spec(CFG, w.task, w.feature)),
     shell:
-        "python -m subspace topk-table --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
+        "python -m subspace topk_table --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--csv {output.csv:q} --md {output.md:q} --figures {output.png:q} {output.pdf:q} 2> {log:q}"
 
 
 rule seed_attributions:
     input:
-        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-        attributions=f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
-        models=lambda w: full_models(w.task, w.feature),
-        code=code("store", "decoder", "train", "attribute"),
+        embeddings=R.store("{task}", "{feature}"),
+        attributions=R.attribution("{task}", "{feature}"),
+        models=lambda w: P.seed_files(w.task, w.feature, "full", "model.pt"),
     output:
-        f"{RESULTS}/{{task}}/evaluation/stability/{{feature}}.json",
+        R.seed_attributions("{task}", "{feature}"),
     log:
-        f"{RESULTS}/logs/{{task}}/seed_attributions/{{feature}}.log",
+        R.log("{task}", "seed_attributions", "{feature}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/seed_attributions/{{feature}}.tsv"
+        R.benchmark("{task}", "seed_attributions", "{feature}")
     conda:
         "../../envs/train.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=config["training"].get("gpu", 0),
+        gpu=DECODER.gpus,
         mem_mb=4000,
         runtime=480,
     params:
-        device=decoder_device(),
-        spec=spec_json(config["attribution"]),
+        code=code("seed_attributions"),
+        device=DECODER.device,
+        spec=spec_json(attribute_step.spec(CFG)),
         model_dirs=lambda w, input: [str(Path(m).parent) for m in input.models],
     shell:
-        "python -m subspace seed-attributions --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
+        "python -m subspace seed_attributions --embeddings {input.embeddings:q} --attributions {input.attributions:q} "
         "--model-dirs {params.model_dirs:q} --spec {params.spec:q} --out {output:q} --threads {threads} --device {params.device} 2> {log:q}"
 
 
 rule stability:
     input:
-        lambda w: list(stability_inputs(w.task).values()),
-        code=code("evaluate", "evaltables", "select"),
+        lambda w: list(stability_step.spec(CFG, w.task)["features"].values()),
     output:
-        csv=f"{RESULTS}/{{task}}/tables/selection_stability.csv",
-        md=f"{RESULTS}/{{task}}/tables/selection_stability.md",
+        csv=R.table("{task}", "selection_stability", "csv"),
+        md=R.table("{task}", "selection_stability", "md"),
     log:
-        f"{RESULTS}/logs/{{task}}/stability.log",
+        R.log("{task}", "stability"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/stability.tsv"
+        R.benchmark("{task}", "stability")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        spec=lambda w: spec_json({"features": stability_inputs(w.task), "thresholds": THRESHOLDS}),
+        code=code("stability"),
+        spec=lambda w: spec_json(stability_step.spec(CFG, w.task)),
     shell:
         "python -m subspace stability --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
         "--md {output.md:q} 2> {log:q}"
@@ -167,111 +167,112 @@ rule stability:
 
 rule attribution_checks:
     input:
-        lambda w: list(attribution_files(w.task).values()),
-        code=code("evaltables", "evaluate", "select", "store"),
+        lambda w: list(checks_step.spec(CFG, w.task).values()),
     output:
-        csv=f"{RESULTS}/{{task}}/tables/attribution_checks.csv",
-        md=f"{RESULTS}/{{task}}/tables/attribution_checks.md",
+        csv=R.table("{task}", "attribution_checks", "csv"),
+        md=R.table("{task}", "attribution_checks", "md"),
     log:
-        f"{RESULTS}/logs/{{task}}/attribution_checks.log",
+        R.log("{task}", "attribution_checks"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/attribution_checks.tsv"
+        R.benchmark("{task}", "attribution_checks")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        spec=lambda w: spec_json(attribution_files(w.task)),
+        code=code("attribution_checks"),
+        spec=lambda w: spec_json(checks_step.spec(CFG, w.task)),
     shell:
-        "python -m subspace attribution-checks --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
+        "python -m subspace attribution_checks --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
         "--md {output.md:q} 2> {log:q}"
 
 
 rule cross_train:
     input:
-        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-        selection=lambda w: selection_path(w.other, w.other_feature, w.threshold),
-        code=code("store", "decoder", "train", "metrics", "evaluate"),
+        embeddings=R.store("{task}", "{feature}"),
+        selection=lambda w: R.selection(w.other, w.other_feature, w.threshold),
     output:
-        summary=f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.json",
-        models=directory(
-            f"{RESULTS}/{{task}}/evaluation/cross_task/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}"
-        ),
+        summary=R.cross_summary("{task}", "{feature}", "{other}", "{other_feature}", "{threshold}"),
+        models=directory(R.cross_models("{task}", "{feature}", "{other}", "{other_feature}", "{threshold}")),
     log:
-        f"{RESULTS}/logs/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.log",
+        R.log("{task}", "cross_train", "{feature}", "{other}.{other_feature}", "{threshold}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/cross_train/{{feature}}/{{other}}.{{other_feature}}/{{threshold}}.tsv"
+        R.benchmark("{task}", "cross_train", "{feature}", "{other}.{other_feature}", "{threshold}")
     conda:
         "../../envs/train.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
+        gpu=DECODER.gpus,
         mem_mb=4000,
         runtime=240,
     params:
-        device=decoder_device(),
-        spec=lambda w: spec_json(train_spec(w.task, w.feature)),
+        code=code("cross_train"),
+        device=DECODER.device,
+        spec=lambda w: spec_json(train_step.spec(CFG, w.task, w.feature)),
         seeds=" ".join(map(str, SEEDS)),
-        random_seed=EVAL.get("random_seed", 0),
+        random_seed=EVAL.random_seed if EVAL else 0,
     shell:
-        "python -m subspace cross-train --embeddings {input.embeddings:q} --selection {input.selection:q} "
+        "python -m subspace cross_train --embeddings {input.embeddings:q} --selection {input.selection:q} "
         "--spec {params.spec:q} --seed {params.seeds} --random-seed {params.random_seed} "
         "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} --device {params.device} 2> {log:q}"
 
 
 rule cross_task:
     input:
-        cross_task_inputs,
-        code=code("evaluate", "evaltables", "metrics", "select", "store", "plot"),
+        lambda w: cross_step.spec_files(cross_step.spec(CFG, w.task, w.feature, w.other, w.other_feature)),
     output:
-        csv=f"{RESULTS}/{{task}}/tables/cross_task_{{feature}}.{{other}}.{{other_feature}}.csv",
-        md=f"{RESULTS}/{{task}}/tables/cross_task_{{feature}}.{{other}}.{{other_feature}}.md",
+        csv=R.table("{task}", "cross_task_{feature}.{other}.{other_feature}", "csv"),
+        md=R.table("{task}", "cross_task_{feature}.{other}.{other_feature}", "md"),
         png=report(
-            f"{RESULTS}/{{task}}/figures/cross_task_{{feature}}.{{other}}.{{other_feature}}.png",
+            R.figure("{task}", "cross_task_{feature}.{other}.{other_feature}", "png"),
             caption="../report/cross_task.rst",
             category="{task}",
-            subcategory="cross-task sub-spaces",
+            subcategory=sections.EVALUATION,
+            labels=lambda w: sections.label(f"cross-task: {w.feature}.{w.other}.{w.other_feature} (figure)"),
         ),
-        pdf=f"{RESULTS}/{{task}}/figures/cross_task_{{feature}}.{{other}}.{{other_feature}}.pdf",
+        pdf=R.figure("{task}", "cross_task_{feature}.{other}.{other_feature}", "pdf"),
     log:
-        f"{RESULTS}/logs/{{task}}/cross_task/{{feature}}.{{other}}.{{other_feature}}.log",
+        R.log("{task}", "cross_task", "{feature}.{other}.{other_feature}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/cross_task/{{feature}}.{{other}}.{{other_feature}}.tsv"
+        R.benchmark("{task}", "cross_task", "{feature}.{other}.{other_feature}")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        spec=lambda w: spec_json(cross_task_spec(w.task, w.feature, w.other, w.other_feature)),
+        code=code("cross_task"),
+        spec=lambda w: spec_json(cross_step.spec(CFG, w.task, w.feature, w.other, w.other_feature)),
     shell:
-        "python -m subspace cross-task --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
+        "python -m subspace cross_task --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
         "--figures {output.png:q} {output.pdf:q} 2> {log:q}"
 
 
 rule table_html:
     input:
-        csv=f"{RESULTS}/{{task}}/{{folder}}/{{name}}.csv",
-        code=code("evaltables"),
+        csv=R.task("{task}", "{folder}", "{name}.csv"),
+        metrics=lambda w: html_step.metric_record(CFG, w.task),
     output:
         report(
-            f"{RESULTS}/{{task}}/{{folder}}/{{name}}.html",
+            R.task("{task}", "{folder}", "{name}.html"),
             caption="../report/table.rst",
             category="{task}",
-            subcategory="tables",
+            subcategory=lambda w: sections.table_section(w.folder, w.name),
+            labels=lambda w: sections.table_label(w.folder, w.name),
         ),
     log:
-        f"{RESULTS}/logs/{{task}}/table_html/{{folder}}/{{name}}.log",
+        R.log("{task}", "table_html", "{folder}", "{name}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/table_html/{{folder}}/{{name}}.tsv"
+        R.benchmark("{task}", "table_html", "{folder}", "{name}")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code("table_html"),
         title=lambda w: f"{w.task}: {w.name.replace('_', ' ')}" + (" (top-k sweep)" if "topk" in w.folder else ""),
-        note=lambda w, input: f"Full precision in {input.csv}.",
     shell:
-        "python -m subspace html-table --csv {input.csv:q} --title {params.title:q} --note {params.note:q} "
+        "python -m subspace table_html --csv {input.csv:q} --title {params.title:q} --metrics {input.metrics:q} "
         "--out {output:q} 2> {log:q}"

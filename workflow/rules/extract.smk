@@ -1,53 +1,31 @@
-# Raw media -> embeddings (input functions in common.smk).
-
-
-if TINY:
-
-    rule tiny_model:
-        input:
-            code=code("tiny_models"),
-        output:
-            directory(f"{DEMO_ROOT}/models/{{kind}}"),
-        log:
-            f"{RESULTS}/logs/tiny_model/{{kind}}.log",
-        benchmark:
-            f"{RESULTS}/benchmarks/tiny_model/{{kind}}.tsv"
-        wildcard_constraints:
-            kind="|".join(TINY),
-        conda:
-            "../../envs/extract.yaml"
-        resources:
-            mem_mb=2000,
-            runtime=10,
-        params:
-            size=lambda w: spec_json(TINY[w.kind]),
-        shell:
-            "python -m subspace tiny-model --kind {wildcards.kind} --size {params.size:q} --out {output:q} 2> {log:q}"
+# Raw media -> embeddings: per-feature encoders (config `encoders`, a feature's `source:`), sharded by video
+# (shard k takes every n-th video) and merged into the same HDF5 store the CSV `store` rule writes. German
+# transcripts can be translated (FSMT) first; the demo builds tiny models offline (demo.smk).
+from subspace.steps import extract as extract_step
+from subspace.steps import translate as translate_step
+from subspace.torchjob import placement
 
 
 rule translate:
     input:
-        labels=lambda w: label_inputs(w.task),
-        media=lambda w: shard_media(w.task, w.feature, w.shard, ["transcript"]),
-        model=lambda w: model_input(ENCODERS[encoder_of(w.task, w.feature)["translate"]]),
-        code=code("media", "embed", "data", "store"),
+        unpack(lambda w: P.translate_inputs(w.task, w.feature, w.shard)),
     output:
-        directory(f"{RESULTS}/{{task}}/translated/{{feature}}/{{shard}}"),
+        directory(R.translated("{task}", "{feature}", "{shard}")),
     log:
-        f"{RESULTS}/logs/{{task}}/translate/{{feature}}/{{shard}}.log",
+        R.log("{task}", "translate", "{feature}", "{shard}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/translate/{{feature}}/{{shard}}.tsv"
-    wildcard_constraints:
-        shard=r"\d+-of-\d+",
+        R.benchmark("{task}", "translate", "{feature}", "{shard}")
     conda:
         "../../envs/extract.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=gpu_resources(),
-        mem_mb=EXTRACTION.get("mem_mb", 8000),
-        runtime=EXTRACTION.get("runtime", 240),
+        gpu=lambda w: placement(CFG, "translate", encoder=CFG.encoders[P.encoder_of(w.task, w.feature)].translate).gpus,
+        mem_mb=CFG.extraction.mem_mb,
+        runtime=CFG.extraction.runtime,
     params:
-        spec=lambda w: spec_json(dict(store_spec(w.task), encoder=ENCODERS[encoder_of(w.task, w.feature)["translate"]])),
+        code=code("translate"),
+        data=lambda w: P.data_fingerprint(w.task, P.user_files(P.translate_inputs(w.task, w.feature, w.shard))),
+        spec=lambda w: spec_json(translate_step.spec(CFG, w.task, w.feature)),
         k=lambda w: w.shard.split("-of-")[0],
         n=lambda w: w.shard.split("-of-")[1],
     shell:
@@ -57,25 +35,24 @@ rule translate:
 
 rule extract:
     input:
-        unpack(extract_inputs),
-        code=code("media", "embed", "data", "store"),
+        unpack(lambda w: P.extract_inputs(w.task, w.feature, w.shard)),
     output:
-        f"{RESULTS}/{{task}}/shards/{{feature}}/{{shard}}.h5",
+        R.shard("{task}", "{feature}", "{shard}"),
     log:
-        f"{RESULTS}/logs/{{task}}/extract/{{feature}}/{{shard}}.log",
+        R.log("{task}", "extract", "{feature}", "{shard}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/extract/{{feature}}/{{shard}}.tsv"
-    wildcard_constraints:
-        shard=r"\d+-of-\d+",
+        R.benchmark("{task}", "extract", "{feature}", "{shard}")
     conda:
         "../../envs/extract.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=gpu_resources(),
-        mem_mb=EXTRACTION.get("mem_mb", 8000),
-        runtime=EXTRACTION.get("runtime", 240),
+        gpu=lambda w: placement(CFG, "extract", encoder=P.encoder_of(w.task, w.feature)).gpus,
+        mem_mb=CFG.extraction.mem_mb,
+        runtime=CFG.extraction.runtime,
     params:
-        spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
+        code=code("extract"),
+        data=lambda w: P.data_fingerprint(w.task, P.user_files(P.extract_inputs(w.task, w.feature, w.shard))),
+        spec=lambda w: spec_json(extract_step.spec(CFG, w.task, w.feature)),
         k=lambda w: w.shard.split("-of-")[0],
         n=lambda w: w.shard.split("-of-")[1],
         transcripts=lambda w, input: ["--transcripts", input.transcripts] if "transcripts" in input.keys() else [],
@@ -86,27 +63,28 @@ rule extract:
 
 rule merge_embeddings:
     input:
-        shards=lambda w: [f"{RESULTS}/{w.task}/shards/{w.feature}/{s}.h5" for s in shard_ids(w.task, w.feature)],
-        labels=lambda w: label_inputs(w.task),
-        code=code("media", "embed", "data", "store"),
+        shards=lambda w: [R.shard(w.task, w.feature, s) for s in P.shard_ids(w.task, w.feature)],
+        labels=lambda w: P.label_inputs(w.task),
     output:
-        f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
+        R.store("{task}", "{feature}"),
     log:
-        f"{RESULTS}/logs/{{task}}/merge_embeddings/{{feature}}.log",
+        R.log("{task}", "merge_embeddings", "{feature}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/merge_embeddings/{{feature}}.tsv"
+        R.benchmark("{task}", "merge_embeddings", "{feature}")
     wildcard_constraints:
-        feature="|".join(f for t in TASKS for f in raw_features(t)) or "(?!)",
+        feature="|".join(P.raw_features()) or "(?!)",
     conda:
         "../../envs/extract.yaml"
     resources:
-        mem_mb=EXTRACTION.get("merge_mem_mb", 8000),
+        mem_mb=CFG.extraction.merge_mem_mb,
         runtime=60,
     params:
-        spec=lambda w: spec_json(extract_spec(w.task, w.feature)),
+        code=code("merge_embeddings"),
+        data=lambda w: P.data_fingerprint(w.task, P.label_inputs(w.task)),
+        spec=lambda w: spec_json(extract_step.spec(CFG, w.task, w.feature)),
     shell:
-        "python -m subspace merge --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
-        "--shards {input.shards:q} --out {output:q} 2> {log:q}"
+        "python -m subspace merge_embeddings --task {wildcards.task} --feature {wildcards.feature} "
+        "--spec {params.spec:q} --shards {input.shards:q} --out {output:q} 2> {log:q}"
 
 
 ruleorder: merge_embeddings > store

@@ -1,73 +1,69 @@
 # Fine-tune wav2vec 2.0 end to end with the batch-level Pearson loss (config `finetune`): the head
 # sees every final-layer dimension (variant `full`) or only a selection's kept ones (a threshold).
+from subspace.steps import finetune as finetune_step
+from subspace.steps import finetune_demo as finetune_demo_step
 
+for ft_task in [t for t, f in CFG.finetune.items() if f.demo is not None]:
 
-if "demo" in FINETUNE.get("mimic", {}):
-
-    rule finetune_demo_mimic:
+    rule:
+        name:
+            f"finetune_demo_{ft_task}"
         input:
-            demo=demo_files("mimic")["partition"] + demo_files("mimic")["labels"],
-            code=code("finetune", "tiny_models", "data", "loss", "train", "store"),
+            demo=P.label_inputs(ft_task),
         output:
-            audio=ft_demo_files("mimic")[0],
-            model=ft_demo_files("mimic")[1],
+            audio=P.finetune_demo_files(ft_task)[0],
+            model=P.finetune_demo_files(ft_task)[1],
         log:
-            f"{RESULTS}/logs/demo/finetune_mimic.log",
+            R.log("demo", f"finetune_{ft_task}"),
         benchmark:
-            f"{RESULTS}/benchmarks/demo/finetune_mimic.tsv"
+            R.benchmark("demo", f"finetune_{ft_task}")
         conda:
             "../../envs/finetune.yaml"
         resources:
             mem_mb=2000,
             runtime=10,
         params:
-            spec=spec_json(
-                {
-                    **FINETUNE["mimic"]["demo"],
-                    "model": FINETUNE["mimic"]["model"],
-                    "audio_dir": FINETUNE["mimic"]["audio_dir"],
-                    "partition_file": task_cfg("mimic")["partition_file"],
-                    "label_file": task_cfg("mimic")["label_file"],
-                    "targets": task_cfg("mimic")["targets"],
-                    "seed": DEMO.get("seed", 0),
-                }
-            ),
+            code=code("finetune_demo"),
+            spec=spec_json(finetune_demo_step.spec(CFG, ft_task)),
         # one line instead of every file it writes (thousands of CSVs or WAVs)
         message:
             "demo audio and tiny wav2vec 2.0 for fine-tuning (log: {log})"
         shell:
-            "python -m subspace finetune-demo --spec {params.spec:q} 2> {log:q}"
+            "python -m subspace finetune_demo --spec {params.spec:q} 2> {log:q}"
 
 
 rule finetune:
     input:
-        audio=lambda w: ft_audio(w.task),
-        model=lambda w: ft_model_files(w.task),
-        partition=lambda w: task_cfg(w.task)["partition_file"],
-        labels=lambda w: task_cfg(w.task)["label_file"],
-        selection=finetune_selection,
-        code=code("finetune", "data", "loss", "train", "store", "metrics", "plot"),
+        unpack(lambda w: P.finetune_inputs(w.task, w.variant)),
     output:
-        model=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/model.pt",
-        predictions=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/predictions.csv",
-        metrics=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/metrics.json",
-        curve=f"{RESULTS}/{{task}}/finetune/{{variant}}/seed{{seed}}/loss_curve.png",
+        model=R.finetune_file("{task}", "{variant}", "{seed}", "model.pt"),
+        predictions=R.finetune_file("{task}", "{variant}", "{seed}", "predictions.csv"),
+        metrics=R.finetune_file("{task}", "{variant}", "{seed}", "metrics.json"),
+        curve=report(
+            R.finetune_file("{task}", "{variant}", "{seed}", "loss_curve.png"),
+            caption="../report/finetune.rst",
+            category="{task}",
+            subcategory=sections.FINETUNE,
+            labels=lambda w: sections.label(f"loss curve: {w.variant}, seed {w.seed} (figure)"),
+        ),
     log:
-        f"{RESULTS}/logs/{{task}}/finetune/{{variant}}/seed{{seed}}.log",
+        R.log("{task}", "finetune", "{variant}", "seed{seed}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/finetune/{{variant}}/seed{{seed}}.tsv"
+        R.benchmark("{task}", "finetune", "{variant}", "seed{seed}")
     # Snakemake stats every input of every waiting job each time it schedules; this job lists
     # every audio file, so it starts as soon as it can instead of waiting in the queue
     priority: 10
     conda:
         "../../envs/finetune.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=lambda w: ft_cfg(w.task).get("gpu", 1),
-        mem_mb=lambda w: ft_cfg(w.task).get("mem_mb", 8000),
-        runtime=lambda w: ft_cfg(w.task).get("runtime", 240),
+        gpu=lambda w: placement(CFG, "finetune", w.task).gpus,
+        mem_mb=lambda w: CFG.finetune[w.task].mem_mb,
+        runtime=lambda w: CFG.finetune[w.task].runtime,
     params:
-        spec=lambda w: spec_json(finetune_spec(w.task)),
+        code=code("finetune"),
+        data=lambda w: P.data_fingerprint(w.task, P.user_files(P.finetune_inputs(w.task, w.variant))),
+        spec=lambda w: spec_json(finetune_step.spec(CFG, w.task)),
         selection=lambda w, input: ["--selection", input.selection] if input.selection else [],
         out_dir=lambda w, output: str(Path(output.metrics).parent),
     shell:

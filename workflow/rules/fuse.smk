@@ -1,25 +1,26 @@
 # Late fusion of the per-modality decoders (config `fusion`), and the FAU figure (config `fau_features`).
+from subspace.steps import fuse as fuse_step
 
 
 rule fuse:
     input:
-        fusion_inputs,
-        code=code("fuse", "metrics"),
+        lambda w: P.fusion_inputs(w.task),
     output:
-        csv=f"{RESULTS}/{{task}}/tables/fusion.csv",
-        md=f"{RESULTS}/{{task}}/tables/fusion.md",
-        predictions=f"{RESULTS}/{{task}}/fusion/predictions.csv",
+        csv=R.table("{task}", "fusion", "csv"),
+        md=R.table("{task}", "fusion", "md"),
+        predictions=R.fused_predictions("{task}"),
     log:
-        f"{RESULTS}/logs/{{task}}/fuse.log",
+        R.log("{task}", "fuse"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/fuse.tsv"
+        R.benchmark("{task}", "fuse")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        spec=lambda w: spec_json(fusion_spec(w.task)),
+        code=code("fuse"),
+        spec=lambda w: spec_json(fuse_step.spec(CFG, w.task)),
     shell:
         "python -m subspace fuse --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
         "--predictions {output.predictions:q} 2> {log:q}"
@@ -27,21 +28,28 @@ rule fuse:
 
 rule fau_figure:
     input:
-        attributions=f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
-        code=code("store", "plot", "fau"),
+        attributions=R.attribution("{task}", "{feature}"),
     output:
-        fau_paths("{task}", "{feature}"),
+        report(
+            R.figure("{task}", "fau_{feature}", "png"),
+            caption="../report/fau.rst",
+            category="{task}",
+            subcategory=sections.FAU,
+            labels=lambda w: sections.label(f"{w.feature}: IG per action unit, by muscle (figure)"),
+        ),
+        R.figure("{task}", "fau_{feature}", "pdf"),
     log:
-        f"{RESULTS}/logs/{{task}}/fau_figure/{{feature}}.log",
+        R.log("{task}", "fau_figure", "{feature}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/fau_figure/{{feature}}.tsv"
+        R.benchmark("{task}", "fau_figure", "{feature}")
     conda:
         "../../envs/finetune.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        targets=lambda w: spec_json(task_cfg(w.task)["targets"]),
+        code=code("fau_figure"),
+        targets=lambda w: spec_json(CFG.tasks[w.task].targets),
     shell:
-        "python -m subspace fau --task {wildcards.task} --feature {wildcards.feature} "
+        "python -m subspace fau_figure --task {wildcards.task} --feature {wildcards.feature} "
         "--attributions {input.attributions:q} --targets {params.targets:q} --out {output:q} 2> {log:q}"

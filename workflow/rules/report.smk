@@ -1,24 +1,31 @@
 # Tables in the paper's form and the sorted attribution figures.
+from subspace.steps import paper_table as paper_step
+from subspace.steps import planted_recovery as recovery_step
+from subspace.steps import plot_attributions as plot_step
+from subspace.steps import plot_classes as classes_step
+from subspace.steps import table as table_step
+from subspace.steps import summary as run_summary_step
+from subspace.steps import task_summary as summary_step
 
 
 rule table:
     input:
-        table_inputs,
-        code=code("tables", "metrics"),
+        lambda w: table_step.spec_files(table_step.spec(CFG, w.task)),
     output:
-        csv=f"{RESULTS}/{{task}}/tables/full_vs_reduced.csv",
-        md=f"{RESULTS}/{{task}}/tables/full_vs_reduced.md",
+        csv=R.table("{task}", "full_vs_reduced", "csv"),
+        md=R.table("{task}", "full_vs_reduced", "md"),
     log:
-        f"{RESULTS}/logs/{{task}}/table.log",
+        R.log("{task}", "table"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/table.tsv"
+        R.benchmark("{task}", "table")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        spec=lambda w: spec_json(table_spec(w.task)),
+        code=code("table"),
+        spec=lambda w: spec_json(table_step.spec(CFG, w.task)),
     shell:
         "python -m subspace table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} --md {output.md:q} "
         "2> {log:q}"
@@ -26,93 +33,143 @@ rule table:
 
 rule planted_recovery:
     input:
-        planted=lambda w: demo_files(w.task)["planted"],
-        selections=lambda w: list(planted_selections(w.task).values()),
-        code=code("tables", "select"),
+        planted=lambda w: P.demo_files(w.task)["planted"],
+        selections=lambda w: list(recovery_step.spec(CFG, w.task)["selections"].values()),
     output:
-        csv=f"{RESULTS}/{{task}}/tables/planted_recovery.csv",
-        md=f"{RESULTS}/{{task}}/tables/planted_recovery.md",
+        csv=R.table("{task}", "planted_recovery", "csv"),
+        md=R.table("{task}", "planted_recovery", "md"),
     log:
-        f"{RESULTS}/logs/{{task}}/planted_recovery.log",
+        R.log("{task}", "planted_recovery"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/planted_recovery.tsv"
+        R.benchmark("{task}", "planted_recovery")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        spec=lambda w: spec_json({"selections": planted_selections(w.task), "truth": planted_truth(w.task)}),
+        code=code("planted_recovery"),
+        spec=lambda w: spec_json(recovery_step.spec(CFG, w.task)),
     shell:
-        "python -m subspace recovery --task {wildcards.task} --planted {input.planted:q} --spec {params.spec:q} "
+        "python -m subspace planted_recovery --task {wildcards.task} --planted {input.planted:q} --spec {params.spec:q} "
         "--csv {output.csv:q} --md {output.md:q} 2> {log:q}"
 
 
 rule plot_attributions:
     input:
-        attributions=lambda w: [f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)],
-        code=code("store", "plot", "select"),
+        attributions=lambda w: [R.attribution(w.task, f) for f in CFG.tasks[w.task].features],
     output:
         mean=[
-            (
-                report(
-                    p, caption="../report/attribution_mean.rst", category="{task}", subcategory="attribution figures"
-                )
-                if p.endswith(".png")
-                else p
-            )
-            for p in figure_paths("{task}", "mean")
+            report(
+                R.figure("{task}", "attribution_mean", "png"),
+                caption="../report/attribution_mean.rst",
+                category="{task}",
+                subcategory=sections.ATTRIBUTIONS,
+                labels=sections.label("mean |IG| per dimension, sorted (figure)"),
+            ),
+            R.figure("{task}", "attribution_mean", "pdf"),
         ],
         std=[
-            (
-                report(
-                    p, caption="../report/attribution_std.rst", category="{task}", subcategory="attribution figures"
-                )
-                if p.endswith(".png")
-                else p
-            )
-            for p in figure_paths("{task}", "std")
+            report(
+                R.figure("{task}", "attribution_std", "png"),
+                caption="../report/attribution_std.rst",
+                category="{task}",
+                subcategory=sections.ATTRIBUTIONS,
+                labels=sections.label("std of IG per dimension, in the mean's order (figure)"),
+            ),
+            R.figure("{task}", "attribution_std", "pdf"),
         ],
     log:
-        f"{RESULTS}/logs/{{task}}/plot_attributions.log",
+        R.log("{task}", "plot_attributions"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/plot_attributions.tsv"
+        R.benchmark("{task}", "plot_attributions")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=2000,
         runtime=5,
     params:
-        spec=lambda w, output: spec_json(
-            {
-                "attributions": {f: f"{RESULTS}/{w.task}/attribution/{f}.h5" for f in features(w.task)},
-                "mean_out": list(output.mean),
-                "std_out": list(output.std),
-                "thresholds": THRESHOLDS,
-            }
-        ),
+        code=code("plot_attributions"),
+        spec=lambda w, output: spec_json(plot_step.spec(CFG, w.task, output.mean, output.std)),
     shell:
-        "python -m subspace plot --task {wildcards.task} --spec {params.spec:q} 2> {log:q}"
+        "python -m subspace plot_attributions --task {wildcards.task} --spec {params.spec:q} 2> {log:q}"
+
+
+rule plot_classes:
+    input:
+        lambda w: list(classes_step.spec(CFG, w.task)["attributions"].values()),
+    output:
+        report(
+            R.figure("{task}", "attribution_classes", "png"),
+            caption="../report/attribution_classes.rst",
+            category="{task}",
+            subcategory=sections.ATTRIBUTIONS,
+            labels=sections.label("per-class attribution (figure)"),
+        ),
+        R.figure("{task}", "attribution_classes", "pdf"),
+    log:
+        R.log("{task}", "plot_classes"),
+    benchmark:
+        R.benchmark("{task}", "plot_classes")
+    conda:
+        "../../envs/plot.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        code=code("plot_classes"),
+        spec=lambda w: spec_json(classes_step.spec(CFG, w.task)),
+    shell:
+        "python -m subspace plot_classes --task {wildcards.task} --spec {params.spec:q} --out {output:q} 2> {log:q}"
 
 
 rule paper_table:
     input:
-        unpack(paper_table_inputs),
-        code=code("paper", "metrics"),
+        lambda w: paper_step.spec_files(paper_step.spec(CFG, w.task)),
     output:
-        csv=f"{RESULTS}/{{task}}/tables/paper_vs_run.csv",
-        md=f"{RESULTS}/{{task}}/tables/paper_vs_run.md",
+        csv=R.table("{task}", "paper_vs_run", "csv"),
+        md=R.table("{task}", "paper_vs_run", "md"),
     log:
-        f"{RESULTS}/logs/{{task}}/paper_table.log",
+        R.log("{task}", "paper_table"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/paper_table.tsv"
+        R.benchmark("{task}", "paper_table")
     conda:
         "../../envs/plot.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        spec=lambda w: spec_json(paper_table_spec(w.task)),
+        code=code("paper_table"),
+        spec=lambda w: spec_json(paper_step.spec(CFG, w.task)),
     shell:
-        "python -m subspace paper-table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
+        "python -m subspace paper_table --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
         "--md {output.md:q} 2> {log:q}"
+
+
+rule task_summary:
+    input:
+        lambda w: summary_step.spec_files(summary_step.spec(CFG, w.task)),
+    output:
+        html=report(
+            R.summary("{task}", "html"),
+            caption="../report/summary.rst",
+            category="{task}",
+            subcategory=sections.SUMMARY,
+            labels=sections.label("which dimensions, how much smaller, how good"),
+        ),
+        text=R.summary("{task}", "txt"),
+    log:
+        R.log("{task}", "task_summary"),
+    benchmark:
+        R.benchmark("{task}", "task_summary")
+    conda:
+        "../../envs/plot.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code("task_summary"),
+        spec=lambda w: spec_json(summary_step.spec(CFG, w.task)),
+    shell:
+        "python -m subspace task_summary --spec {params.spec:q} --html {output.html:q} --text {output.text:q} "
+        "2> {log:q}"

@@ -3,19 +3,26 @@
 
 rule select:
     input:
-        attributions=f"{RESULTS}/{{task}}/attribution/{{feature}}.h5",
-        code=code("store", "select"),
+        attributions=R.attribution("{task}", "{feature}"),
     output:
-        f"{RESULTS}/{{task}}/selection/{{feature}}/{{threshold}}.json",
+        report(
+            R.selection("{task}", "{feature}", "{threshold}"),
+            caption="../report/selection.rst",
+            category="{task}",
+            subcategory=sections.REDUCTION,
+            labels=lambda w: sections.label(f"kept dimensions: {w.feature}, {w.threshold} threshold (JSON)"),
+        ),
     log:
-        f"{RESULTS}/logs/{{task}}/select/{{feature}}/{{threshold}}.log",
+        R.log("{task}", "select", "{feature}", "{threshold}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/select/{{feature}}/{{threshold}}.tsv"
+        R.benchmark("{task}", "select", "{feature}", "{threshold}")
     conda:
         "../../envs/train.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        code=code("select"),
     shell:
         "python -m subspace select --attributions {input.attributions:q} --threshold {wildcards.threshold} "
         "--out {output:q} 2> {log:q}"

@@ -1,31 +1,34 @@
 # Decoders: the full one on every dimension, and reduced ones on each threshold's selection.
 # One job trains every seed of a (task, feature, variant): a demo-sized decoder trains in seconds,
 # about what starting a job costs, and each seed still gets its own checkpoint and metrics.
+from subspace.steps import train as train_step
+
+DECODER = placement(CFG, "train")  # every decoder job: one device setting, one GPU declaration
 
 
 rule train:
     input:
-        embeddings=f"{RESULTS}/{{task}}/embeddings/{{feature}}.h5",
-        selection=selection_input,
-        code=code("store", "decoder", "train", "metrics"),
+        embeddings=R.store("{task}", "{feature}"),
+        selection=lambda w: P.selection_input(w.task, w.feature, w.variant),
     output:
-        models=seed_outputs("model.pt"),
-        predictions=seed_outputs("predictions.csv"),
-        metrics=seed_outputs("metrics.json"),
+        models=[R.seed_file("{task}", "{feature}", "{variant}", s, "model.pt") for s in SEEDS],
+        predictions=[R.seed_file("{task}", "{feature}", "{variant}", s, "predictions.csv") for s in SEEDS],
+        metrics=[R.seed_file("{task}", "{feature}", "{variant}", s, "metrics.json") for s in SEEDS],
     log:
-        f"{RESULTS}/logs/{{task}}/train/{{feature}}/{{variant}}.log",
+        R.log("{task}", "train", "{feature}", "{variant}"),
     benchmark:
-        f"{RESULTS}/benchmarks/{{task}}/train/{{feature}}/{{variant}}.tsv"
+        R.benchmark("{task}", "train", "{feature}", "{variant}")
     conda:
         "../../envs/train.yaml"
-    threads: config.get("threads_per_job", 1)
+    threads: THREADS
     resources:
-        gpu=config["training"].get("gpu", 0),
+        gpu=DECODER.gpus,
         mem_mb=4000,
-        runtime=lambda w: 60 * len(SEEDS),
+        runtime=60 * len(SEEDS),
     params:
-        device=decoder_device(),
-        spec=lambda w: spec_json(train_spec(w.task, w.feature)),
+        code=code("train"),
+        device=DECODER.device,
+        spec=lambda w: spec_json(train_step.spec(CFG, w.task, w.feature)),
         selection=lambda w, input: ["--selection", input.selection] if input.selection else [],
         seeds=" ".join(map(str, SEEDS)),
         out_dirs=lambda w, output: [str(Path(m).parent) for m in output.metrics],
