@@ -22,6 +22,7 @@ it), an empty window becomes one zero vector; Mimic takes the whole video. A sam
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -179,14 +180,29 @@ def _empty_cause(encoder: dict, t, ends, smp) -> str:
     return f"no {what} in [{smp.start}, {smp.end}) ms (the video's {what} span {span})"
 
 
+def layer_block(emb: Embeddings, block: int, blocks: int, feature: str) -> Embeddings:
+    """Block ``block`` of ``blocks`` equal column blocks (one layer of a family's extraction, :func:`encode`),
+    its dimensions named after ``feature``; an empty sample stays a zero row."""
+    width = emb.dim // blocks
+    dims = np.arange(block * width, (block + 1) * width)
+    rows = emb.train_rows  # (a shard without training videos has empty statistics)
+    out = dataclasses.replace(emb, train_rows=None).select_dims(dims)
+    out.dim_names = [f"{feature}_{i}" for i in range(width)]
+    out.train_rows = rows.select(dims) if rows is not None and rows.count else rows
+    return out
+
+
 def merge_shards(spec: dict, paths: list, attrs: dict, max_empty_share: float = datachecks.MAX_EMPTY_SHARE,
-                 max_robust_deviation: float = datachecks.MAX_ROBUST_DEVIATION) -> Embeddings:
+                 max_robust_deviation: float = datachecks.MAX_ROBUST_DEVIATION, feature: str | None = None) -> Embeddings:
     """Shard stores -> one store in the canonical sample order; every sample must be there once. A partition with
     more than ``max_empty_share`` empty or all-zero samples is refused, and so is a value beyond
-    ``max_robust_deviation`` robust spreads of its dimension, named by its media file (:mod:`subspace.datachecks`)."""
+    ``max_robust_deviation`` robust spreads of its dimension, named by its media file (:mod:`subspace.datachecks`).
+    A spec with ``block`` (a feature family's shards, :func:`subspace.steps.extract.spec`): ``feature``'s layer."""
     samples = media.list_samples(spec, TABLE_NEEDS.get(spec["encoder"]["kind"], ()))
     order = {s.sample_id: i for i, s in enumerate(samples)}
     parts = [read_embeddings(p) for p in paths]
+    if spec.get("block"):
+        parts = [layer_block(e, *spec["block"], feature) for e in parts]
     names = parts[0].dim_names
     for p, e in zip(paths, parts):
         if e.dim_names != names:

@@ -79,12 +79,26 @@ LAST_HIDDEN_IS_LAST_LAYER = ("wav2vec2", "hubert", "wavlm", "data2vec-audio",
                              "bert", "electra", "roberta", "xlm-roberta", "distilbert", "deberta", "deberta-v2")
 
 
+def wanted_layers(encoder: dict):
+    """What an encoder job extracts: its `layer`, or a feature family's list of layers (`extract` spec's
+    ``layers``: the encoder's layer first, then the feature's `layers`), side by side in one row."""
+    return encoder.get("layers") or encoder.get("layer", -1)
+
+
+def n_blocks(layer) -> int:
+    return len(layer) if isinstance(layer, list) else 1
+
+
 def encode(model, layer, **inputs) -> torch.Tensor:
     """The hidden states of ``layer`` (see :func:`select_layer`) for one batch, asking the model only for what they
     need: the last layer comes from ``last_hidden_state`` where that is the same tensor, else from a hook on the last
-    encoder block, without keeping every layer."""
+    encoder block, without keeping every layer. A list of layers: one forward pass, the layers concatenated along
+    the hidden dimension (poolings over time or tokens act on each layer's block alike)."""
     cfg = model.config
     with torch.inference_mode():
+        if isinstance(layer, list):
+            hidden = model(**inputs, output_hidden_states=True).hidden_states
+            return torch.cat([select_layer(hidden, k) for k in layer], -1)
         if (layer == -1 and cfg.model_type in LAST_HIDDEN_IS_LAST_LAYER and not getattr(cfg, "add_adapter", False)
                 and not getattr(cfg, "do_stable_layer_norm", False)):
             return model(**inputs).last_hidden_state
@@ -132,7 +146,8 @@ class AudioEncoder:
         if self.pool_ms and chunk_ms % self.pool_ms:
             raise config_error(f"encoders.{encoder.get('name')}.chunk_s", f"{chunk_ms} ms must be a multiple of pool_ms")
         self.chunk = chunk_ms * self.sr // 1000
-        self.dim = cfg.hidden_size
+        self.layer = wanted_layers(encoder)
+        self.dim = cfg.hidden_size * n_blocks(self.layer)
 
     def frames_many(self, wavs: list[np.ndarray], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Signals -> per signal (frame times ms, frame rows). The chunks of all signals are batched together, longest
@@ -148,7 +163,7 @@ class AudioEncoder:
             pieces = [wavs[chunks[k][0]][chunks[k][1]:chunks[k][1] + self.chunk] for k in idx]
             inputs = self.fe(pieces, sampling_rate=self.sr, padding=True, return_attention_mask=True,
                              return_tensors="pt")
-            hidden = encode(self.model, self.enc.get("layer", -1), input_values=inputs["input_values"].to(self.device),
+            hidden = encode(self.model, self.layer, input_values=inputs["input_values"].to(self.device),
                             attention_mask=inputs["attention_mask"].to(self.device)).float().cpu().numpy()
             for j, k in enumerate(idx):
                 n = int(n_frames[k])
@@ -199,7 +214,8 @@ class TextEncoder:
         self.pooling = encoder.get("pooling", "cls")
         if self.pooling not in ("cls", "mean"):
             raise config_error(f"encoders.{encoder.get('name')}.pooling", f"must be cls or mean, not {self.pooling}")
-        self.dim = self.model.config.hidden_size
+        self.layer = wanted_layers(encoder)
+        self.dim = self.model.config.hidden_size * n_blocks(self.layer)
 
     def embed_texts(self, texts: list[str], batch_size: int) -> np.ndarray:
         """One row per text, in input order; batches of similar token counts (longest first)."""
@@ -215,7 +231,7 @@ class TextEncoder:
             batch = self.tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
                              return_tensors="pt")
             batch = {k: v.to(self.device) for k, v in batch.items()}
-            h = encode(self.model, self.enc.get("layer", -1), **batch).float()
+            h = encode(self.model, self.layer, **batch).float()
             if self.pooling == "cls":
                 out[idx] = h[:, 0].cpu().numpy()
             else:
@@ -238,7 +254,8 @@ class VideoEncoder:
         self.std = np.asarray(p.get("image_std", [0.5, 0.5, 0.5]), np.float32)
         self.scale = float(p.get("rescale_factor", 1 / 255))
         self.pooling = encoder.get("pooling", "cls")
-        self.dim = cfg.hidden_size
+        self.layer = wanted_layers(encoder)
+        self.dim = cfg.hidden_size * n_blocks(self.layer)
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         """ViTImageProcessor's steps with PIL and numpy: resize (bilinear), rescale, normalise, CHW."""
@@ -251,7 +268,7 @@ class VideoEncoder:
         out = []
         for b in range(0, len(images), batch_size):
             x = torch.from_numpy(np.stack([self.preprocess(i) for i in images[b:b + batch_size]])).to(self.device)
-            h = encode(self.model, self.enc.get("layer", -1), pixel_values=x).float()
+            h = encode(self.model, self.layer, pixel_values=x).float()
             out.append((h[:, 0] if self.pooling == "cls" else h[:, 1:].mean(1)).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 

@@ -92,6 +92,11 @@ class Plan:
         n = self.cfg.tasks[task].features[feature].shards or self.cfg.extraction.shards
         return [f"{k}-of-{n}" for k in range(n)]
 
+    def merge_shards(self, task: str, feature: str) -> list[str]:
+        """The shards a feature's store is merged from: its family's (a feature of `layers` is extracted with it)."""
+        family = self.cfg.tasks[task].layer_family(feature)[0]
+        return [self.r.shard(task, family, s) for s in self.shard_ids(task, family)]
+
     def task_videos(self, task: str) -> tuple:
         """(subject, video) pairs in store order; for the demo from its sizes (its files come later)."""
         if task not in self._videos:

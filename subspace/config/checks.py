@@ -12,6 +12,7 @@ from typing import Iterator
 from .. import demo_files
 from .demo_checks import check_demo_task, demo_dim, is_demo
 from .model import Config, Task
+from .layer_checks import check_layers
 from .problems import DEMO_DOC, EVAL_DOC, KEYS_DOC, LAYOUT_DOC, RAW_DOC, Problem  # noqa: F401 (the checks' vocabulary)
 from .table_checks import check_precomputed, check_table_layout, check_task_name, template_folder
 from .target_checks import TARGETS_DOC, check_targets  # noqa: F401
@@ -23,7 +24,7 @@ def check(cfg: Config) -> list[Problem]:
     """Every cross-field problem of a config that passed its types."""
     problems = []
     for checker in (check_results, check_devices, check_tasks, check_encoders, check_shards, check_fusion,
-                    check_finetune, check_evaluation):
+                    check_finetune, check_evaluation, check_layers):
         problems += list(checker(cfg))
     return list(dict.fromkeys(problems))  # one line per problem, however many features share it
 

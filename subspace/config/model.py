@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from .base import UNIQUE, Device, FeatureName, Member, Positive, Section, Seed, TaskName, Threshold, Unique, Variant
 from .demo import Demo
@@ -39,6 +39,12 @@ class Feature(Section):
     paper: Literal["w2v", "vit", "faus", "mbert", "bert-en", "electra"] | None = Field(
         None, description="the paper's feature this one reproduces: its reported numbers go beside the run's "
                           "(`tables/paper_vs_run`)")
+    layers: Annotated[list[Annotated[int, Field(ge=0)]], Unique] | None = Field(
+        None, json_schema_extra=UNIQUE, description="raw-media features: more hidden-state indices of the encoder "
+                                                    "(0 = embeddings, 1..L the transformer layers), each its own "
+                                                    "feature `<feature>-L<k>` with this one's decoder; one "
+                                                    "extraction pass gives them all, `tables/layers_<feature>` "
+                                                    "compares them (docs/evaluation.md)")
     normalise: bool = Field(False, description="StandardScaler on every feature row of the training videos "
                                                "(`main.py --normalize`); an empty window stays a zero vector")
     model_dim: Positive = Field(64, description="width of the input projection and the GRU (`--model_dim`)")
@@ -55,6 +61,13 @@ class Feature(Section):
                                                               "stopping (`--early_stopping_patience`)")
     reduce_lr_patience: Positive = Field(5, description="epochs without a better devel score before the "
                                                         "learning rate halves (`--reduce_lr_patience`)")
+
+
+def layer_features(features: dict) -> list[tuple[str, int, str]]:
+    """(family, block, name) of every feature that a feature's `layers` adds: `<family>-L<k>` is block 1, 2, ...
+    of its family's extraction (block 0 is the family itself: the encoder's `layer`)."""
+    return [(family, i, f"{family}-L{k}") for family, hp in features.items() if hp.layers
+            for i, k in enumerate(hp.layers, 1)]
 
 
 PRECOMPUTED = "precomputed"
@@ -109,6 +122,30 @@ class Task(Section):
                                                       "without an encoder `source`)")
     media: Media = Field(default_factory=Media, description="raw media for features with an encoder `source`")
     features: dict[FeatureName, Feature] = Field(min_length=1, description="feature name -> its decoder")
+
+    @model_validator(mode="after")
+    def _layer_features(self) -> "Task":
+        """Add each feature's `layers` as features of their own (:func:`layer_features`), after the feature."""
+        generated = layer_features(self.features)
+        if generated:
+            features = {}
+            for name, hp in self.features.items():
+                features[name] = hp
+                for family, _, layer_feature in generated:
+                    if family == name and layer_feature not in self.features:
+                        features[layer_feature] = hp.model_copy(update={"layers": None, "paper": None})
+            features.update({n: hp for n, hp in self.features.items() if n not in features})
+            self.features = features
+        return self
+
+    def layer_family(self, feature: str) -> tuple[str, int, int]:
+        """(family, block, blocks) of a feature: a family's extraction holds ``blocks`` layers side by side (the
+        encoder's `layer` first, then `layers`), and ``feature`` is block ``block``; a plain feature: (itself, 0, 1)."""
+        for family, block, name in layer_features(self.features):
+            if name == feature or (family == feature and block == 1):
+                n = 1 + len(self.features[family].layers)
+                return family, (block if name == feature else 0), n
+        return feature, 0, 1
 
     def split_names(self) -> dict[str, str]:
         """partition -> its name in the table's split column."""

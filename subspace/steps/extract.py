@@ -24,8 +24,17 @@ def encoder_spec(cfg, name: str, step: str = "extract") -> dict:
 
 
 def spec(cfg, task: str, feature: str) -> dict:
-    """The task's data settings and the feature's encoder."""
-    return {**store_spec(cfg, task), "encoder": encoder_spec(cfg, cfg.tasks[task].features[feature].source)}
+    """The task's data settings and the feature's encoder. A feature with `layers` is extracted with its layer
+    features in one pass (encoder ``layers``: its `layer` first, then `layers`, side by side); ``block`` says which
+    of them a feature is (:meth:`~subspace.config.model.Task.layer_family`), for `merge_embeddings`."""
+    t = cfg.tasks[task]
+    family, block, blocks = t.layer_family(feature)
+    encoder = encoder_spec(cfg, t.features[family].source)
+    out = {**store_spec(cfg, task), "encoder": encoder}
+    if blocks > 1:
+        encoder["layers"] = [encoder["layer"], *t.features[family].layers]
+        out["block"] = [block, blocks]
+    return out
 
 
 def shard_arguments(p, task_required: bool = True) -> None:

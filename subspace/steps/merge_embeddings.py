@@ -26,7 +26,9 @@ def execute(a) -> None:
     emb = embed.merge_shards(spec_, a.shards, {
         "task": a.task, "feature": a.feature, "encoder": encoder.get("name", encoder["kind"]),
         "targets": spec_["targets"], "source": encoder.get("model", encoder["kind"]),
-        "config_hash": store.config_hash(spec_)}, **spec_.get("checks", {}))
+        "config_hash": store.config_hash(spec_)}, **spec_.get("checks", {}), feature=a.feature)
+    if spec_.get("block"):  # one layer of a feature family's extraction
+        emb.attrs["layer"] = encoder["layers"][spec_["block"][0]]
     if spec_.get("classes"):  # multiclass: the label is the class's index in this list
         emb.attrs["classes"] = list(spec_["classes"])
     data.check_scorable(emb, dict(spec_, type=data.task_type(spec_)), data.label_source(spec_))

@@ -63,7 +63,7 @@ rule extract:
 
 rule merge_embeddings:
     input:
-        shards=lambda w: [R.shard(w.task, w.feature, s) for s in P.shard_ids(w.task, w.feature)],
+        shards=lambda w: P.merge_shards(w.task, w.feature),
         labels=lambda w: P.label_inputs(w.task),
     output:
         R.store("{task}", "{feature}"),
