@@ -230,6 +230,9 @@ class Plan:
         out = self.r.tables(task, "attribution_checks", html)
         for feature in self.evaluation_features(task):
             out += [self.r.topk_table(task, feature, ext) for ext in html] + self.r.figures(task, f"topk_{feature}")
+        from .steps.layer_table import families
+        for family in families(self.cfg, task):  # layers as features (a feature's `layers`)
+            out += self.r.tables(task, f"layers_{family}", html) + self.r.figures(task, f"layers_{family}")
         if stability.features(self.cfg, task):
             out += self.r.tables(task, "selection_stability", html)
         for (_, feature), (other, other_feature) in cross_task.pairs(self.cfg, task):

@@ -43,6 +43,8 @@ def table_section(folder: str, name: str) -> str:
 def table_label(folder: str, name: str) -> dict:
     if folder == "evaluation/topk":
         return label(f"top-k sweep of {name} (table)")
+    if name.startswith("layers_"):
+        return label(f"layers of {name[len('layers_'):]} (table)")
     if name.startswith("cross_task_"):
         return label(f"cross-task sub-spaces: {name[len('cross_task_'):]} (table)")
     return label(TABLES.get(name, (None, name.replace("_", " ") + " (table)"))[1])

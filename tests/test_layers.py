@@ -1,6 +1,8 @@
 """Layers as features: one extraction pass gives every listed layer, each layer's store is that layer's hidden
 states, the plan merges a layer feature from its family's shards, and the layer table picks the best layer."""
 
+import zlib
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -82,6 +84,8 @@ def test_layers_plan_as_features_merged_from_one_extraction():
     p = Plan(cfg)
     assert p.merge_shards("humor", "w2v-raw-L0") == p.merge_shards("humor", "w2v-raw") == [
         "results/humor/shards/w2v-raw/0-of-1.h5"]
+    assert "results/humor/tables/layers_w2v-raw.md" in p.outputs()
+    assert "results/humor/figures/layers_w2v-raw.png" in p.outputs()
 
 
 def test_layers_are_refused_where_they_cannot_be():
@@ -94,3 +98,56 @@ def test_layers_are_refused_where_they_cannot_be():
     assert "faus-raw.layers: only features extracted by an encoder" in text
     assert "w2v-raw.layers: layer 2 is the feature's own" in text
     assert "bert-raw-L1: this name is the feature that bert-raw's `layers` adds" in text
+
+
+def _decoder_files(root, feature, variant, quality, devel, seeds=(1, 2), n_groups=12):
+    """Fake seeds of one decoder: predictions whose agreement with the labels is ``quality`` (0 = chance)."""
+    import json
+
+    import pandas as pd
+    rng = np.random.default_rng(zlib.crc32(f"{feature}/{variant}".encode()))
+    metrics, predictions = [], []
+    for s in seeds:
+        folder = root / feature / variant / f"seed{s}"
+        folder.mkdir(parents=True)
+        n = n_groups * 10
+        y = rng.integers(0, 2, n)
+        pred = np.clip(0.5 + quality * (y - 0.5) + 0.3 * rng.normal(size=n), 0, 1)
+        pd.DataFrame({"sample_id": [f"c/v{i // 10}/{i % 10}/0" for i in range(n)], "partition": "test",
+                      "group": [f"c/v{i // 10}" for i in range(n)], "subject": "c", "label_humor": y,
+                      "pred_humor": pred}).to_csv(folder / "predictions.csv", index=False)
+        (folder / "metrics.json").write_text(json.dumps({"scores": {"devel": devel + 0.01 * s, "test": 0.0},
+                                                         "n_dims": 32 if variant == "full" else 8}))
+        metrics.append(str(folder / "metrics.json"))
+        predictions.append(str(folder / "predictions.csv"))
+    selection = None
+    if variant != "full":
+        selection = root / feature / f"{variant}.json"
+        selection.write_text(json.dumps({"n_total": 32, "n_kept": 8}))
+    return {"metrics": metrics, "predictions": predictions, "selection": selection and str(selection)}
+
+
+def test_layer_table_picks_the_best_layer_on_devel_with_intervals(tmp_path):
+    from subspace import layertables
+    quality = {"w2v-raw": (0.0, 0.55), "w2v-raw-L0": (0.3, 0.6), "w2v-raw-L1": (0.8, 0.9)}  # (test, devel)
+    members = []
+    for feature, layer in (("w2v-raw", -1), ("w2v-raw-L0", 0), ("w2v-raw-L1", 1)):
+        q, devel = quality[feature]
+        label, position = layertables.layer_label(layer, 2)
+        members.append({"feature": feature, "layer": label, "position": position, "variants": {
+            v: _decoder_files(tmp_path, feature, v, q, devel - (v == "mean") * 0.05) for v in ("full", "mean")}})
+    df = layertables.layer_table(members, "auc", n_resamples=200)
+    assert list(df.layer.unique()) == ["2 (last)", "0", "1"]
+    best = df[df.best]
+    assert sorted(best.variant) == ["full", "mean"] and set(best.feature) == {"w2v-raw-L1"}
+    good = best[best.variant == "full"].iloc[0]
+    assert good.test_low < good.test < good.test_high and good.test_low > 0.6  # a clearly good layer
+    assert good.minus_own_low > 0 and np.isnan(df[df.feature == "w2v-raw"].minus_own).all()
+    own = df[(df.feature == "w2v-raw") & (df.variant == "full")].iloc[0]
+    assert own.test_low < 0.5 < own.test_high  # chance: its interval holds 0.5
+    assert df[df.variant == "mean"].kept_dims.tolist() == [8, 8, 8] and (df.total_dims == 32).all()
+    md = layertables.layer_markdown(df, "humor / w2v-raw: layers as features", "auc")
+    assert "| 1 | w2v-raw-L1 | 0.9" in md and "▲" in md.split("w2v-raw-L1 |")[1].split("\n")[0]
+    assert "- full: layer 1 (w2v-raw-L1): +" in md and "over the 12 test groups" in md
+    layertables.layer_figure(df, "t", "auc", [tmp_path / "f.png"])
+    assert (tmp_path / "f.png").stat().st_size > 0
