@@ -193,7 +193,8 @@ def layer_block(emb: Embeddings, block: int, blocks: int, feature: str) -> Embed
 
 
 def merge_shards(spec: dict, paths: list, attrs: dict, max_empty_share: float = datachecks.MAX_EMPTY_SHARE,
-                 max_robust_deviation: float = datachecks.MAX_ROBUST_DEVIATION, feature: str | None = None) -> Embeddings:
+                 max_robust_deviation: float = datachecks.MAX_ROBUST_DEVIATION,
+                 feature: str | None = None) -> Embeddings:
     """Shard stores -> one store in the canonical sample order; every sample must be there once. A partition with
     more than ``max_empty_share`` empty or all-zero samples is refused, and so is a value beyond
     ``max_robust_deviation`` robust spreads of its dimension, named by its media file (:mod:`subspace.datachecks`).

@@ -101,16 +101,19 @@ def layer_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
     header = "| layer | feature | " + " | ".join(
         f"{v}: kept | {v}: devel | {v}: {part} [95%]" if v != "full" else f"full: devel | full: {part} [95%]"
         for v in variants) + " |"
+    note = interval_note(df).replace("paired bootstrap", "bootstrap")
     lines = [f"# {title}", "",
-             f"Each layer of the encoder as its own feature: the full decoder and the reduced ones ({', '.join(variants[1:])}"
-             f" thresholds). Devel: mean ± std over {n_seeds} seeds; {part}: mean over the seeds with a "
-             f"{interval_note(df).replace('paired bootstrap', 'bootstrap')}. ▲ best layer on devel.", "",
+             "Each layer of the encoder as its own feature: the full decoder and the reduced ones "
+             f"({', '.join(variants[1:])} thresholds). Devel: mean ± std over {n_seeds} seeds; {part}: mean over "
+             f"the seeds with a {note}. ▲ best layer on devel.", "",
              header, "|---|---|" + "---|" * (3 * len(variants) - 1)]
-    for (layer, feature), group in df.sort_values("position", kind="stable").groupby(["layer", "feature"], sort=False):
+    rows = df.sort_values("position", kind="stable")
+    for (layer, feature), group in rows.groupby(["layer", "feature"], sort=False):
         cells = []
         for v in variants:
             r = group[group.variant == v].iloc[0]
-            devel = f"{r.devel_mean:.4f}" + (f" ± {r.devel_std:.4f}" if n_seeds > 1 else "") + (" ▲" if r.best else "")
+            devel = (f"{r.devel_mean:.4f}" + (f" ± {r.devel_std:.4f}" if n_seeds > 1 else "")
+                     + (" ▲" if r.best else ""))
             score = _interval(r.test, r.test_low, r.test_high)
             cells.append(f"{devel} | {score}" if v == "full" else f"{r.kept_dims}/{r.total_dims} | {devel} | {score}")
         lines.append(f"| {layer} | {feature} | " + " | ".join(cells) + " |")

@@ -28,7 +28,8 @@ def humor(tmp_path_factory):
             "raw": {"sampling_rate": 1000, "video_fps": 4, "image_size": 32, "signal": 0.5}}
     demo.make_humor(root, spec, 5)
     return {"layout": "humor", "targets": ["humor"], "partition_file": str(root / "metadata/partition.csv"),
-            "label_dir": str(root / "label_segments"), "media": {"audio": f"{root}/raw/audio/{{subject}}/{{video}}.wav"}}
+            "label_dir": str(root / "label_segments"),
+            "media": {"audio": f"{root}/raw/audio/{{subject}}/{{video}}.wav"}}
 
 
 def test_one_pass_gives_each_layer_as_the_models_hidden_states(w2v, tmp_path):

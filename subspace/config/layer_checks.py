@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .model import Config, layer_features
+from .layers import layer_features
+from .model import Config
 from .problems import Problem
 
 LAYERS_DOC = "docs/evaluation.md#layers"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from .base import UNIQUE, Device, FeatureName, Member, Positive, Section, Seed, TaskName, Threshold, Unique, Variant
 from .demo import Demo
+from .layers import layer_family, layer_features, with_layer_features  # noqa: F401 (layer_features: for the checks)
 # the data's sections, here too for the modules that import every section from this one
 from .media import Encoder, Extraction, Media, Partition, TableColumns, TranscriptColumns, token_limit  # noqa: F401
 
@@ -61,13 +62,6 @@ class Feature(Section):
                                                               "stopping (`--early_stopping_patience`)")
     reduce_lr_patience: Positive = Field(5, description="epochs without a better devel score before the "
                                                         "learning rate halves (`--reduce_lr_patience`)")
-
-
-def layer_features(features: dict) -> list[tuple[str, int, str]]:
-    """(family, block, name) of every feature that a feature's `layers` adds: `<family>-L<k>` is block 1, 2, ...
-    of its family's extraction (block 0 is the family itself: the encoder's `layer`)."""
-    return [(family, i, f"{family}-L{k}") for family, hp in features.items() if hp.layers
-            for i, k in enumerate(hp.layers, 1)]
 
 
 PRECOMPUTED = "precomputed"
@@ -125,27 +119,13 @@ class Task(Section):
 
     @model_validator(mode="after")
     def _layer_features(self) -> "Task":
-        """Add each feature's `layers` as features of their own (:func:`layer_features`), after the feature."""
-        generated = layer_features(self.features)
-        if generated:
-            features = {}
-            for name, hp in self.features.items():
-                features[name] = hp
-                for family, _, layer_feature in generated:
-                    if family == name and layer_feature not in self.features:
-                        features[layer_feature] = hp.model_copy(update={"layers": None, "paper": None})
-            features.update({n: hp for n, hp in self.features.items() if n not in features})
-            self.features = features
+        """Each feature's `layers` as features of their own, after the feature (:mod:`.layers`)."""
+        self.features = with_layer_features(self.features)
         return self
 
     def layer_family(self, feature: str) -> tuple[str, int, int]:
-        """(family, block, blocks) of a feature: a family's extraction holds ``blocks`` layers side by side (the
-        encoder's `layer` first, then `layers`), and ``feature`` is block ``block``; a plain feature: (itself, 0, 1)."""
-        for family, block, name in layer_features(self.features):
-            if name == feature or (family == feature and block == 1):
-                n = 1 + len(self.features[family].layers)
-                return family, (block if name == feature else 0), n
-        return feature, 0, 1
+        """(family, block, blocks) of a feature (:func:`.layers.layer_family`)."""
+        return layer_family(self.features, feature)
 
     def split_names(self) -> dict[str, str]:
         """partition -> its name in the table's split column."""
