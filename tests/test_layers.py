@@ -49,6 +49,16 @@ def test_one_pass_gives_each_layer_as_the_models_hidden_states(w2v, tmp_path):
         np.testing.assert_allclose(rows[:, block * d:(block + 1) * d], hidden[k][0].numpy(), atol=1e-5)
 
 
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_text_layers_in_one_pass_equal_each_layer_alone(tmp_path_factory, pooling):
+    bert = str(tiny_models.build("bert", tmp_path_factory.mktemp("bert") / "bert", seed=0))
+    texts = ["der Trainer sagt", "that was a hard game but the lads fought", "haha"]
+    enc = {"kind": "text", "model": bert, "pooling": pooling}
+    both = embed.TextEncoder(dict(enc, layers=[-1, 0])).embed_texts(texts, 2)
+    alone = [embed.TextEncoder(dict(enc, layer=k)).embed_texts(texts, 2) for k in (-1, 0)]
+    np.testing.assert_allclose(both, np.concatenate(alone, 1), atol=1e-5)
+
+
 def test_a_layer_features_store_is_its_layer_cut_from_the_familys_shards(w2v, humor, tmp_path):
     enc = {"kind": "audio", "model": w2v, "pool_ms": 500, "chunk_s": 8, "batch_size": 3, "layer": -1}
     family = dict(enc, layers=[-1, 1])
