@@ -84,7 +84,7 @@ def demo_config(**layers):
 
 
 def test_layers_plan_as_features_merged_from_one_extraction():
-    cfg = load(demo_config(**{"w2v-raw": [0, 1]}), ["config/config.yaml"])
+    cfg = load(demo_config(**{"w2v-raw": [0, 1]}), ["config/config.yaml"])  # the demo's has [1]
     t = cfg.tasks["humor"]
     assert [f for f in t.features if f.startswith("w2v-raw")] == ["w2v-raw", "w2v-raw-L0", "w2v-raw-L1"]
     assert t.features["w2v-raw-L1"].layers is None and t.features["w2v-raw-L1"].lr == t.features["w2v-raw"].lr
