@@ -60,15 +60,19 @@ def load_tokenizer(path, kind: str):
                                f"corrupt?): {type(exc).__name__}: {exc}") from None
 
 
-def select_layer(hidden_states, layer, encoder_name: str = "<encoder>") -> torch.Tensor:
+# the key a job names when a feature's `layers` asks for a layer the model does not have
+LAYERS_KEY = "tasks.<task>.features.<feature>.layers"
+
+
+def select_layer(hidden_states, layer, encoder_name: str = "<encoder>", key: str | None = None) -> torch.Tensor:
     """One entry of ``hidden_states`` (0 = embeddings, -1 = last) or ``mean`` of layers 1..L."""
     if layer == "mean":
         return torch.stack(hidden_states[1:]).mean(0)
     try:
         return hidden_states[int(layer)]
     except IndexError:
-        raise config_error(f"encoders.{encoder_name}.layer", f"layer {layer} does not exist: the model has "
-                                                             f"{len(hidden_states) - 1} layers") from None
+        raise config_error(key or f"encoders.{encoder_name}.layer", f"layer {layer} does not exist: the model has "
+                                                                    f"{len(hidden_states) - 1} layers") from None
 
 
 # Model types whose ``last_hidden_state`` is ``hidden_states[-1]``: nothing comes after the last layer's entry, so
@@ -98,7 +102,7 @@ def encode(model, layer, **inputs) -> torch.Tensor:
     with torch.inference_mode():
         if isinstance(layer, list):
             hidden = model(**inputs, output_hidden_states=True).hidden_states
-            return torch.cat([select_layer(hidden, k) for k in layer], -1)
+            return torch.cat([select_layer(hidden, k, key=LAYERS_KEY) for k in layer], -1)
         if (layer == -1 and cfg.model_type in LAST_HIDDEN_IS_LAST_LAYER and not getattr(cfg, "add_adapter", False)
                 and not getattr(cfg, "do_stable_layer_norm", False)):
             return model(**inputs).last_hidden_state

@@ -59,6 +59,14 @@ def test_text_layers_in_one_pass_equal_each_layer_alone(tmp_path_factory, poolin
     np.testing.assert_allclose(both, np.concatenate(alone, 1), atol=1e-5)
 
 
+def test_a_layer_the_model_does_not_have_names_the_layers_key(w2v, tmp_path):
+    from subspace.errors import InputError
+    sf.write(tmp_path / "x.wav", 0.2 * np.random.default_rng(0).normal(size=1500), 1000)
+    enc = embed.AudioEncoder({"kind": "audio", "model": w2v, "pool_ms": 0, "layers": [-1, 3]})
+    with pytest.raises(InputError, match=r"features\.<feature>\.layers: layer 3 does not exist: the model has 2"):
+        enc.embed_file(tmp_path / "x.wav", 4)
+
+
 def test_a_layer_features_store_is_its_layer_cut_from_the_familys_shards(w2v, humor, tmp_path):
     enc = {"kind": "audio", "model": w2v, "pool_ms": 500, "chunk_s": 8, "batch_size": 3, "layer": -1}
     family = dict(enc, layers=[-1, 1])
