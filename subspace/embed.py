@@ -180,14 +180,16 @@ def _empty_cause(encoder: dict, t, ends, smp) -> str:
     return f"no {what} in [{smp.start}, {smp.end}) ms (the video's {what} span {span})"
 
 
-def layer_block(emb: Embeddings, block: int, blocks: int, feature: str) -> Embeddings:
+def layer_block(emb: Embeddings, block: int | None, blocks: int, feature: str, layers=()) -> Embeddings:
     """Block ``block`` of ``blocks`` equal column blocks (one layer of a family's extraction, :func:`encode`),
-    its dimensions named after ``feature``; an empty sample stays a zero row."""
+    its dimensions named after ``feature``; an empty sample stays a zero row. ``block`` None: every block, the
+    dimensions named by their layer (``layers``, in block order): `<feature>_L<k>_<i>`."""
     width = emb.dim // blocks
-    dims = np.arange(block * width, (block + 1) * width)
+    dims = np.arange(emb.dim) if block is None else np.arange(block * width, (block + 1) * width)
     rows = emb.train_rows  # (a shard without training videos has empty statistics)
     out = dataclasses.replace(emb, train_rows=None).select_dims(dims)
-    out.dim_names = [f"{feature}_{i}" for i in range(width)]
+    out.dim_names = ([f"{feature}_L{k}_{i}" for k in layers for i in range(width)] if block is None
+                     else [f"{feature}_{i}" for i in range(width)])
     out.train_rows = rows.select(dims) if rows is not None and rows.count else rows
     return out
 
@@ -203,7 +205,7 @@ def merge_shards(spec: dict, paths: list, attrs: dict, max_empty_share: float = 
     order = {s.sample_id: i for i, s in enumerate(samples)}
     parts = [read_embeddings(p) for p in paths]
     if spec.get("block"):
-        parts = [layer_block(e, *spec["block"], feature) for e in parts]
+        parts = [layer_block(e, *spec["block"], feature, spec["encoder"]["layers"]) for e in parts]
     names = parts[0].dim_names
     for p, e in zip(paths, parts):
         if e.dim_names != names:

@@ -23,6 +23,8 @@ def layer_label(layer, n_layers: int | None) -> tuple[str, float]:
     negative one counted from the model's ``n_layers`` transformer layers), or ``mean`` (after the last)."""
     if layer == "mean":
         return "mean", (n_layers or 0) + 1.5
+    if layer == "concat":  # `concat_layers`: every layer of the family side by side
+        return "all (concat)", (n_layers or 0) + 2.5
     k = int(layer)
     if k < 0 and n_layers:
         k = n_layers + 1 + k
@@ -57,6 +59,15 @@ def score_interval(metric: str, paths: list[str], n_resamples: int = N_RESAMPLES
             "ci_units": int(units.max()) + 1, "ci_undefined": int(np.isnan(boot).sum()), "ci_resamples": n_resamples}
 
 
+def kept_per_layer(selection: str | None, blocks: list[str] | None) -> str:
+    """A concatenation's selection counted per layer ('2 (last): 4, 0: 3'); '' for a single layer or `full`."""
+    if not selection or not blocks:
+        return ""
+    sel = read_json(selection)
+    counts = np.bincount(np.asarray(sel["kept"], int) // (sel["n_total"] // len(blocks)), minlength=len(blocks))
+    return ", ".join(f"{label}: {int(n)}" for label, n in zip(blocks, counts))
+
+
 def layer_table(members: list[dict], metric: str, n_resamples: int = N_RESAMPLES, unit: str = "group") -> pd.DataFrame:
     """One row per (layer, variant). ``members``: the family's features, its own layer first, each a dict with
     ``feature``, ``layer`` (label), ``position`` and ``variants``: variant (`full` or a threshold) -> ``metrics``
@@ -72,7 +83,8 @@ def layer_table(members: list[dict], metric: str, n_resamples: int = N_RESAMPLES
             total = read_json(files["selection"])["n_total"] if files.get("selection") else n_dims
             row = {"layer": m["layer"], "position": m["position"], "feature": m["feature"], "variant": variant,
                    "kept_dims": n_dims, "total_dims": total, "n_seeds": len(devel), "devel_mean": devel.mean(),
-                   "devel_std": devel.std(), **score_interval(metric, files["predictions"], n_resamples, unit=unit)}
+                   "devel_std": devel.std(), "kept_per_layer": kept_per_layer(files.get("selection"), m.get("blocks")),
+                   **score_interval(metric, files["predictions"], n_resamples, unit=unit)}
             if m is own:
                 row.update(minus_own=np.nan, minus_own_low=np.nan, minus_own_high=np.nan)
             else:
@@ -118,6 +130,10 @@ def layer_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
             cells.append(f"{devel} | {score}" if v == "full" else f"{r.kept_dims}/{r.total_dims} | {devel} | {score}")
         lines.append(f"| {layer} | {feature} | " + " | ".join(cells) + " |")
     own = df.layer.iloc[0]
+    split = df[df.kept_per_layer != ""]
+    if len(split):
+        lines += ["", "Dimensions the concatenation kept, per layer: " + "; ".join(
+            f"{r.variant}: {r.kept_per_layer}" for r in split.itertuples()) + "."]
     lines += ["", f"Best layer on devel, and its {part} {metric} minus the feature's own layer ({own}; same seeds "
                   f"and draws; * marks an interval without 0):", ""]
     for r in df[df.best].itertuples():

@@ -13,6 +13,7 @@ from subspace import demo, embed, media, tiny_models
 from subspace.config.load import ConfigError, load
 from subspace.plan import Plan
 from subspace.steps import extract as extract_step
+from subspace.steps import layer_table as layer_step
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_a_layer_the_model_does_not_have_names_the_layers_key(w2v, tmp_path):
 def test_a_layer_features_store_is_its_layer_cut_from_the_familys_shards(w2v, humor, tmp_path):
     enc = {"kind": "audio", "model": w2v, "pool_ms": 500, "chunk_s": 8, "batch_size": 3, "layer": -1}
     family = dict(enc, layers=[-1, 1])
-    paths = []
+    paths, layers = [], []
     for k in range(2):
         paths.append(tmp_path / f"{k}.h5")
         embed.write_shard(paths[-1], embed.extract_shard(dict(humor, encoder=family), family, "w2v-raw", k, 2), {})
@@ -82,6 +83,12 @@ def test_a_layer_features_store_is_its_layer_cut_from_the_familys_shards(w2v, hu
         for a, b in zip(merged.sequences, alone.sequences):
             np.testing.assert_allclose(a, b, atol=1e-5)
         np.testing.assert_allclose(merged.train_rows.mean, alone.train_rows.mean, atol=1e-5)
+        layers.append(alone)
+    both = embed.merge_shards(dict(humor, encoder=family, block=[None, 2]), paths, {}, feature="w2v-raw-Lcat")
+    assert both.dim_names[:2] == ["w2v-raw-Lcat_L-1_0", "w2v-raw-Lcat_L-1_1"]
+    assert both.dim_names[-1] == "w2v-raw-Lcat_L1_31"
+    for i, seq in enumerate(both.sequences):  # `concat_layers`: every layer side by side
+        np.testing.assert_allclose(seq, np.hstack([a.sequences[i] for a in layers]), atol=1e-5)
 
 
 def demo_config(**layers):
@@ -104,6 +111,16 @@ def test_layers_plan_as_features_merged_from_one_extraction():
     assert p.merge_shards("humor", "w2v-raw-L0") == p.merge_shards("humor", "w2v-raw") == [
         "results/humor/shards/w2v-raw/0-of-1.h5"]
     assert "results/humor/tables/layers_w2v-raw.md" in p.outputs()
+    raw = demo_config(**{"w2v-raw": [1]})
+    raw["tasks"]["humor"]["features"]["w2v-raw"]["concat_layers"] = True
+    cfg = load(raw, ["config/config.yaml"])
+    family = [f for f in cfg.tasks["humor"].features if f.startswith("w2v-raw")]
+    assert family == ["w2v-raw", "w2v-raw-L1", "w2v-raw-Lcat"]
+    assert extract_step.spec(cfg, "humor", "w2v-raw-Lcat")["block"] == [None, 2]
+    assert not cfg.tasks["humor"].features["w2v-raw-Lcat"].concat_layers
+    members = layer_step.spec(cfg, "humor", "w2v-raw")["members"]
+    assert [(m["feature"], m["layer"], m.get("blocks")) for m in members] == [
+        ("w2v-raw", -1, None), ("w2v-raw-L1", 1, None), ("w2v-raw-Lcat", "concat", [-1, 1])]
     assert "results/humor/figures/layers_w2v-raw.png" in p.outputs()
 
 
@@ -111,11 +128,13 @@ def test_layers_are_refused_where_they_cannot_be():
     raw = demo_config(**{"faus-raw": [1], "w2v-raw": [2], "bert-raw": [1]})
     raw["tasks"]["humor"]["features"]["bert-raw-L1"] = {"source": "mbert-tiny"}
     raw["encoders"]["w2v-tiny"]["layer"] = 2
+    raw["tasks"]["humor"]["features"]["vit-raw"]["concat_layers"] = True
     with pytest.raises(ConfigError) as err:
         load(raw, ["config/config.yaml"])
     text = str(err.value)
     assert "faus-raw.layers: only features extracted by an encoder" in text
     assert "w2v-raw.layers: layer 2 is the feature's own" in text
+    assert "vit-raw.concat_layers: needs `layers`" in text
     assert "bert-raw-L1: this name is the feature that bert-raw's `layers` adds" in text
 
 
@@ -142,7 +161,7 @@ def _decoder_files(root, feature, variant, quality, devel, seeds=(1, 2), n_group
     selection = None
     if variant != "full":
         selection = root / feature / f"{variant}.json"
-        selection.write_text(json.dumps({"n_total": 32, "n_kept": 8}))
+        selection.write_text(json.dumps({"n_total": 32, "n_kept": 8, "kept": [0, 1, 2, 16, 17, 20, 30, 31]}))
     return {"metrics": metrics, "predictions": predictions, "selection": selection and str(selection)}
 
 
@@ -155,8 +174,11 @@ def test_layer_table_picks_the_best_layer_on_devel_with_intervals(tmp_path):
         label, position = layertables.layer_label(layer, 2)
         members.append({"feature": feature, "layer": label, "position": position, "variants": {
             v: _decoder_files(tmp_path, feature, v, q, devel - (v == "mean") * 0.05) for v in ("full", "mean")}})
+    members.append({"feature": "w2v-raw-Lcat", "layer": "all (concat)", "position": 4.5, "blocks": ["2 (last)", "0"],
+                    "variants": {v: _decoder_files(tmp_path, "w2v-raw-Lcat", v, 0.2, 0.5) for v in ("full", "mean")}})
     df = layertables.layer_table(members, "auc", n_resamples=200)
-    assert list(df.layer.unique()) == ["2 (last)", "0", "1"]
+    assert list(df.layer.unique()) == ["2 (last)", "0", "1", "all (concat)"]
+    assert df.kept_per_layer.tolist()[-2:] == ["", "2 (last): 3, 0: 5"]  # 32 dims = 2 layers of 16
     best = df[df.best]
     assert sorted(best.variant) == ["full", "mean"] and set(best.feature) == {"w2v-raw-L1"}
     good = best[best.variant == "full"].iloc[0]
@@ -164,9 +186,10 @@ def test_layer_table_picks_the_best_layer_on_devel_with_intervals(tmp_path):
     assert good.minus_own_low > 0 and np.isnan(df[df.feature == "w2v-raw"].minus_own).all()
     own = df[(df.feature == "w2v-raw") & (df.variant == "full")].iloc[0]
     assert own.test_low < 0.5 < own.test_high  # chance: its interval holds 0.5
-    assert df[df.variant == "mean"].kept_dims.tolist() == [8, 8, 8] and (df.total_dims == 32).all()
+    assert df[df.variant == "mean"].kept_dims.tolist() == [8, 8, 8, 8] and (df.total_dims == 32).all()
     md = layertables.layer_markdown(df, "humor / w2v-raw: layers as features", "auc")
     assert "| 1 | w2v-raw-L1 | 0.9" in md and "▲" in md.split("w2v-raw-L1 |")[1].split("\n")[0]
     assert "- full: layer 1 (w2v-raw-L1): +" in md and "over the 12 test groups" in md
+    assert "concatenation kept, per layer: mean: 2 (last): 3, 0: 5." in md
     layertables.layer_figure(df, "t", "auc", [tmp_path / "f.png"])
     assert (tmp_path / "f.png").stat().st_size > 0

@@ -46,6 +46,10 @@ class Feature(Section):
                                                     "feature `<feature>-L<k>` with this one's decoder; one "
                                                     "extraction pass gives them all, `tables/layers_<feature>` "
                                                     "compares them (docs/evaluation.md)")
+    concat_layers: bool = Field(False, description="with `layers`: also the feature `<feature>-Lcat`, this layer "
+                                                   "and every listed one side by side (dimensions "
+                                                   "`<feature>-Lcat_L<k>_<i>`), so IG picks dimensions across "
+                                                   "layers")
     normalise: bool = Field(False, description="StandardScaler on every feature row of the training videos "
                                                "(`main.py --normalize`); an empty window stays a zero vector")
     model_dim: Positive = Field(64, description="width of the input projection and the GRU (`--model_dim`)")

@@ -14,9 +14,12 @@ def families(cfg, task: str) -> list[str]:
 
 
 def members(cfg, task: str, family: str) -> list[tuple[str, object]]:
-    """(feature, layer) of a family: the feature itself (its encoder's `layer`) first, then `<family>-L<k>`."""
+    """(feature, layer) of a family: the feature itself (its encoder's `layer`) first, then `<family>-L<k>`, then
+    `<family>-Lcat` (layer `concat`) where `concat_layers` is set."""
+    from ..config.layers import CONCAT
     hp = cfg.tasks[task].features[family]
-    return [(family, cfg.encoders[hp.source].layer)] + [(f"{family}-L{k}", k) for k in hp.layers]
+    out = [(family, cfg.encoders[hp.source].layer)] + [(f"{family}-L{k}", k) for k in hp.layers]
+    return out + ([(f"{family}-L{CONCAT}", "concat")] if hp.concat_layers else [])
 
 
 def spec(cfg, task: str, family: str) -> dict:
@@ -31,9 +34,11 @@ def spec(cfg, task: str, family: str) -> dict:
                 "selection": None if variant == "full" else r.selection(task, feature, variant)}
 
     variants = ["full", *cfg.selection.thresholds]
+    layers = [layer for _, layer in members(cfg, task, family) if layer != "concat"]  # the concatenation's blocks
     return {"task_type": t.type, "metric": metric_of(t), "model": cfg.encoders[t.features[family].source].model,
             "unit": cfg.evaluation.bootstrap_unit if cfg.evaluation else default(Evaluation, "bootstrap_unit"),
-            "members": [{"feature": f, "layer": layer, "variants": {v: files(f, v) for v in variants}}
+            "members": [{"feature": f, "layer": layer, "variants": {v: files(f, v) for v in variants},
+                         **({"blocks": layers} if layer == "concat" else {})}
                         for f, layer in members(cfg, task, family)]}
 
 
@@ -68,6 +73,7 @@ def execute(a) -> None:
     metric, n_layers = spec_metric(spec_), hidden_layers(spec_["model"])
     for m in spec_["members"]:
         m["layer"], m["position"] = layertables.layer_label(m["layer"], n_layers)
+        m["blocks"] = [layertables.layer_label(k, n_layers)[0] for k in m.get("blocks", [])]
     df = layertables.layer_table(spec_["members"], metric, unit=spec_["unit"])
     title = f"{a.task} / {a.feature}: layers as features"
     write_csv(a.csv, df)

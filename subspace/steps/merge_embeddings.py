@@ -28,7 +28,8 @@ def execute(a) -> None:
         "targets": spec_["targets"], "source": encoder.get("model", encoder["kind"]),
         "config_hash": store.config_hash(spec_)}, **spec_.get("checks", {}), feature=a.feature)
     if spec_.get("block"):  # one layer of a feature family's extraction
-        emb.attrs["layer"] = encoder["layers"][spec_["block"][0]]
+        block = spec_["block"][0]
+        emb.attrs["layer"] = encoder["layers"][block] if block is not None else ",".join(map(str, encoder["layers"]))
     if spec_.get("classes"):  # multiclass: the label is the class's index in this list
         emb.attrs["classes"] = list(spec_["classes"])
     data.check_scorable(emb, dict(spec_, type=data.task_type(spec_)), data.label_source(spec_))
