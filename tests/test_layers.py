@@ -193,3 +193,9 @@ def test_layer_table_picks_the_best_layer_on_devel_with_intervals(tmp_path):
     assert "concatenation kept, per layer: mean: 2 (last): 3, 0: 5." in md
     layertables.layer_figure(df, "t", "auc", [tmp_path / "f.png"])
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_the_layer_table_is_labelled_in_the_reports_evaluation_section():
+    from subspace import reportsections
+    assert reportsections.table_label("tables", "layers_w2v-raw") == {"result": "layers of w2v-raw (table)"}
+    assert reportsections.table_section("tables", "layers_w2v-raw") == reportsections.EVALUATION
