@@ -42,7 +42,9 @@ def table_section(folder: str, name: str) -> str:
 
 def table_label(folder: str, name: str) -> dict:
     if folder == "evaluation/topk":
-        return label(f"top-k sweep of {name} (table)")
+        feature, _, part = name.partition(".")
+        what = {"removal": "top-k kept vs removed", "control": "top-k selectivity against a control task"}
+        return label(f"{what[part]}, {feature} (table)" if part in what else f"top-k sweep of {name} (table)")
     if name.startswith("cross_task_"):
         return label(f"cross-task sub-spaces: {name[len('cross_task_'):]} (table)")
     return label(TABLES.get(name, (None, name.replace("_", " ") + " (table)"))[1])

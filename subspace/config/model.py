@@ -224,7 +224,8 @@ RANKINGS = ("ig", "random", "saliency", "input_x_gradient", "mean_score", "std_s
 
 
 class Evaluation(Section):
-    """Beyond the paper (docs/evaluation.md): the top-k sweep, selection stability, cross-task sub-spaces."""
+    """Beyond the paper (docs/evaluation.md): the top-k sweep (with removal and a control task), selection
+    stability, cross-task sub-spaces."""
 
     features: dict[TaskName, list[FeatureName]] = Field(description="per task, the features whose top-k sweep "
                                                                     "runs")
@@ -241,6 +242,14 @@ class Evaluation(Section):
     stability: bool | dict[TaskName, list[FeatureName]] = Field(
         True, description="pairwise Jaccard of every seed's selection: true (every feature), false, or "
                           "{task: [features]}")
+    removal: bool | dict[TaskName, list[FeatureName]] = Field(
+        False, description="the sweep also retrains on every dimension but each ranking's top k (ROAR/KAR style: "
+                           "a ranking good only because k is large shows it): true (every swept feature), false, "
+                           "or {task: [swept features]}")
+    control: bool | dict[TaskName, list[FeatureName]] = Field(
+        False, description="a control task (Hewitt & Liang 2019): train and devel labels permuted within groups, "
+                           "the same decoder, IG, rankings and top-k retraining; the sweep reports selectivity "
+                           "(task - control): true (every swept feature), false, or {task: [swept features]}")
     cross_task: list[Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*:[A-Za-z0-9_-]+$")]],
                                Field(min_length=2, max_length=2)]] = Field(
         default_factory=list, description="pairs of `task:feature` of the same encoder in two tasks")

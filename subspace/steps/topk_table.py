@@ -13,6 +13,16 @@ def sweep_seeds(cfg) -> list[int]:
     return cfg.seeds[: cfg.evaluation.seeds]
 
 
+def chosen(cfg, task: str, key: str) -> list[str]:
+    """The swept features of a task that `evaluation.<key>` (removal, control) names: true (every swept
+    feature), false, or {task: [features]}."""
+    ev = cfg.evaluation
+    value = getattr(ev, key) if ev else False
+    if isinstance(value, dict):
+        return value.get(task, [])
+    return list(ev.features.get(task, [])) if value else []
+
+
 def records(cfg, task: str, feature: str) -> dict[str, list[str]]:
     from ..layout import Results
     r = Results(cfg.results)
