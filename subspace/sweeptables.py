@@ -166,7 +166,8 @@ def control_table(records: dict[str, list[str]], full_metrics: list[str], contro
     full_records = [read_json(p) for p in full_metrics]
     task_full = {r.get("seed"): {**r, "predictions": str(Path(p).parent / "predictions.csv"), "dim": ctrl["dim"]}
                  for r, p in zip(full_records, full_metrics)}
-    within = ", ".join(f"{part}: within {p['within']}" for part, p in ctrl["permutation"].items())
+    within = ", ".join(f"{part}: within {p['within']}" for part, p in
+                       sorted(ctrl["permutation"].items(), key=lambda item: item[0] != "train"))
     pairs_of = {("full", ctrl["dim"]): (task_full, {f["seed"]: {**f, "dim": ctrl["dim"]} for f in ctrl["full"]})}
     methods = _ordered({m for m, _ in task_runs})
     for key in sorted(task_runs, key=lambda i: (methods.index(i[0]), i[1])):

@@ -145,5 +145,5 @@ def test_control_task_repeats_the_sweep_on_permuted_labels_and_selectivity_is_ta
     assert whole.selectivity == pytest.approx(
         test_auc(tmp_path / "full/predictions.csv") - test_auc(tmp_path / "control/full/seed1/predictions.csv"))
     md = sweeptables.control_markdown(df, "t", "auc")
-    assert "train: within group, devel: within group" in md and "| 2 (33%) |" in md
+    assert "(train: within group, devel: within group)" in md and "| 2 (33%) |" in md
     assert f"{row.selectivity:+.4f} [{row.selectivity_low:+.4f}, {row.selectivity_high:+.4f}]" in md
