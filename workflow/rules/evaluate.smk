@@ -1,17 +1,15 @@
 # Evaluation beyond the paper: a top-k sweep (IG vs a random control vs Saliency, InputXGradient and
-# statistical rankings; optionally also with the top k removed, and against a control task of permuted
-# labels), the stability of the selection across seeds, cross-task sub-spaces, the attribution input-scale
-# check, and HTML tables for the report.
+# statistical rankings; its removal and control-task checks: sweep_checks.smk), the stability of the
+# selection across seeds, cross-task sub-spaces, the attribution input-scale check, and HTML tables for the
+# report.
 #
 # Retraining is grouped: one job trains every k of one (feature, method, seed). A training on the
 # demo takes 1-2 s but a job ~6 s (Python, torch and the HDF5 store load each time), so one job per
 # (method, k) would spend most of the time starting up; (method, seed) jobs still run in parallel.
 from subspace.steps import attribution_checks as checks_step
-from subspace.steps import control_train as control_step
 from subspace.steps import cross_task as cross_step
 from subspace.steps import stability as stability_step
 from subspace.steps import table_html as html_step
-from subspace.steps import topk_control as control_table_step
 from subspace.steps import topk_table as topk_step
 
 EVAL = CFG.evaluation
@@ -116,91 +114,6 @@ rule topk_table:
     shell:
         "python -m subspace topk_table --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--csv {output.csv:q} --md {output.md:q} --figures {output.png:q} {output.pdf:q} 2> {log:q}"
-
-
-rule topk_removal:
-    input:
-        records=lambda w: [p for files in topk_step.records(CFG, w.task, w.feature).values() for p in files],
-        full=lambda w: P.seed_files(w.task, w.feature, "full", "metrics.json"),
-        full_predictions=lambda w: P.seed_files(w.task, w.feature, "full", "predictions.csv"),
-    output:
-        csv=R.topk_table("{task}", "{feature}.removal", "csv"),
-        md=R.topk_table("{task}", "{feature}.removal", "md"),
-        png=report(
-            R.figure("{task}", "topk_{feature}.removal", "png"),
-            caption="../report/topk_removal.rst",
-            category="{task}",
-            subcategory=sections.EVALUATION,
-            labels=lambda w: sections.label(f"top-k kept vs removed, {w.feature} (figure)"),
-        ),
-        pdf=R.figure("{task}", "topk_{feature}.removal", "pdf"),
-    log:
-        R.log("{task}", "topk_removal", "{feature}"),
-    benchmark:
-        R.benchmark("{task}", "topk_removal", "{feature}")
-    conda:
-        "../../envs/plot.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    params:
-        code=code("topk_removal"),
-        spec=lambda w: spec_json(topk_step.spec(CFG, w.task, w.feature)),
-    shell:
-        "python -m subspace topk_removal --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
-        "--csv {output.csv:q} --md {output.md:q} --figures {output.png:q} {output.pdf:q} 2> {log:q}"
-
-
-rule control_train:
-    input:
-        embeddings=R.store("{task}", "{feature}"),
-    output:
-        summary=R.control_record("{task}", "{feature}"),
-        models=directory(R.control_models("{task}", "{feature}")),
-    log:
-        R.log("{task}", "control_train", "{feature}"),
-    benchmark:
-        R.benchmark("{task}", "control_train", "{feature}")
-    conda:
-        "../../envs/train.yaml"
-    threads: THREADS
-    resources:
-        gpu=DECODER.gpus,
-        mem_mb=4000,
-        runtime=480,
-    params:
-        code=code("control_train"),
-        device=DECODER.device,
-        spec=lambda w: spec_json(control_step.spec(CFG, w.task, w.feature)),
-    shell:
-        "python -m subspace control_train --embeddings {input.embeddings:q} --spec {params.spec:q} "
-        "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} --device {params.device} 2> {log:q}"
-
-
-rule topk_control:
-    input:
-        records=lambda w: [p for files in topk_step.records(CFG, w.task, w.feature).values() for p in files],
-        full=lambda w: P.seed_files(w.task, w.feature, "full", "metrics.json"),
-        full_predictions=lambda w: P.seed_files(w.task, w.feature, "full", "predictions.csv"),
-        control=R.control_record("{task}", "{feature}"),
-    output:
-        csv=R.topk_table("{task}", "{feature}.control", "csv"),
-        md=R.topk_table("{task}", "{feature}.control", "md"),
-    log:
-        R.log("{task}", "topk_control", "{feature}"),
-    benchmark:
-        R.benchmark("{task}", "topk_control", "{feature}")
-    conda:
-        "../../envs/plot.yaml"
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    params:
-        code=code("topk_control"),
-        spec=lambda w: spec_json(control_table_step.spec(CFG, w.task, w.feature)),
-    shell:
-        "python -m subspace topk_control --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
-        "--csv {output.csv:q} --md {output.md:q} 2> {log:q}"
 
 
 rule seed_attributions:
