@@ -22,6 +22,7 @@ SECTIONS = (SUMMARY, REDUCTION, ATTRIBUTIONS, FAU, FUSION, FINETUNE, EVALUATION,
 TABLES = {
     "full_vs_reduced": (REDUCTION, "full vs reduced decoders (table)"),
     "planted_recovery": (REDUCTION, "planted dimensions recovered (demo data)"),
+    "ranking_choice": (REDUCTION, "the ranking each reduced decoder uses (selection.ranking auto)"),
     "attribution_checks": (ATTRIBUTIONS, "attribution checks: input scale, explained decoder"),
     "fusion": (FUSION, "late fusion vs the best single feature (table)"),
     "selection_stability": (EVALUATION, "selection stability across seeds (table)"),

@@ -6,6 +6,9 @@
   groups; selectivity = task score − control score, on the same real test labels, with paired bootstrap
   intervals that resample the test set's grouping unit (:mod:`subspace.bootstrap`).
 
+and the table of `selection.ranking: auto` (:mod:`subspace.rankchoice`): the ranking each swept feature's
+selection took, against IG.
+
 Only numpy/pandas/matplotlib: these run in the plot environment.
 """
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import rankchoice
 from .atomic import read_json
 from .bootstrap import N_RESAMPLES, paired_difference
 from .evaltables import METHOD_LABELS, METHOD_STYLE, ci_columns, delta_ci, interval_note
@@ -208,4 +212,51 @@ def control_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
         lines += ["", f"Devel {metric}, task / control (the control on its own permuted devel labels: what early "
                   "stopping saw).", ""]
         lines += _grid(sweep, lambda r: f"{r.task_devel:.4f} / {r.control_devel:.4f}", methods, dims)
+    return "\n".join(lines) + "\n"
+
+
+# --- selection.ranking auto: the chosen ranking against IG
+
+
+def choice_table(per_feature: dict[str, dict[str, list[str]]], metric: str | None = None,
+                 n_resamples: int = N_RESAMPLES, unit: str = "group") -> pd.DataFrame:
+    """Per swept feature: the chosen ranking, its and IG's mean devel score over the sweep, and (with ``metric``)
+    the test score of the chosen ranking's top-k decoders minus IG's, paired by k and seed and averaged over them,
+    with a paired bootstrap 95% interval (0 with no interval when IG is the choice)."""
+    rows = []
+    for feature, records in per_feature.items():
+        choice = rankchoice.choose_ranking(records)
+        best, devel = choice["ranking"], choice["devel_by_ranking"]
+        row = {"feature": feature, "ranking": best, "devel": devel[best], "ig_devel": devel.get("ig", np.nan),
+               "candidates": ", ".join(f"{m} {v:.4f}" for m, v in devel.items())}
+        results = rankchoice.sweep_results(records)
+        ig = {(r["n_dims"], r["seed"]): r["predictions"] for r in results.get("ig", [])}
+        pairs = [(r["predictions"], ig[(r["n_dims"], r["seed"])]) for r in results[best]
+                 if (r["n_dims"], r["seed"]) in ig]
+        if metric is not None and pairs and best != "ig":
+            ci = paired_difference(metric, pairs, n_resamples, unit=unit)
+            row.update({"minus_ig": ci["delta"], "minus_ig_low": ci["low"], "minus_ig_high": ci["high"],
+                        **ci_columns(ci)})
+        else:
+            row.update({"minus_ig": 0.0 if best == "ig" else np.nan, "minus_ig_low": np.nan,
+                        "minus_ig_high": np.nan})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def choice_markdown(df: pd.DataFrame, title: str, metric: str) -> str:
+    part = df.ci_partition.dropna().iloc[0] if "ci_partition" in df and df.ci_partition.notna().any() else "test"
+    note = interval_note(df)
+    lines = [f"# {title}", "",
+             "`selection.ranking: auto`: each swept feature's reduced decoders keep as many dimensions as IG's "
+             "threshold, ranked first by the ranking whose top-k decoders scored best on devel (mean over the "
+             f"sweep's k and seeds; the random control never counts, IG wins a tie). Δ: {part} {metric} of the "
+             f"chosen ranking's top-k decoders minus IG's, paired by k and seed"
+             + (f", with a {note}; * marks an interval without 0." if note else "."), "",
+             f"| feature | chosen ranking | devel {metric} | IG's devel | Δ {part} chosen − IG | candidates (devel) |",
+             "|---|---|---|---|---|---|"]
+    for r in df.itertuples():
+        delta = "IG itself" if r.ranking == "ig" else delta_ci(r.minus_ig, r.minus_ig_low, r.minus_ig_high)
+        lines.append(f"| {r.feature} | {METHOD_LABELS.get(r.ranking, r.ranking)} | {r.devel:.4f} | {r.ig_devel:.4f} "
+                     f"| {delta} | {r.candidates} |")
     return "\n".join(lines) + "\n"

@@ -147,3 +147,109 @@ def test_control_task_repeats_the_sweep_on_permuted_labels_and_selectivity_is_ta
     md = sweeptables.control_markdown(df, "t", "auc")
     assert "(train: within group, devel: within group)" in md and "| 2 (33%) |" in md
     assert f"{row.selectivity:+.4f} [{row.selectivity_low:+.4f}, {row.selectivity_high:+.4f}]" in md
+
+
+# --- selection.ranking: auto (issue 22 item 6)
+
+
+def fake_sweep(tmp_path, devel: dict[str, list[float]], y, noise: dict[str, float]):
+    """Sweep records of one seed at k = 2 and 4 with the given devel scores and test predictions (label + noise)."""
+    rng = np.random.default_rng(0)
+    records = {}
+    for method, scores in devel.items():
+        results = []
+        for n, score in zip((2, 4), scores):
+            preds = tmp_path / f"{method}{n}.csv"
+            pd.DataFrame({"sample_id": [f"s{i}" for i in range(len(y))], "partition": "test",
+                          "group": [f"v{i // 8}" for i in range(len(y))], "label_humor": y,
+                          "pred_humor": y + noise[method] * rng.standard_normal(len(y))}).to_csv(preds, index=False)
+            results.append({"k": n, "n_dims": n, "scores": {"devel": score, "test": 0.5}, "predictions": str(preds)})
+        (tmp_path / f"{method}.json").write_text(json.dumps({"method": method, "seed": 1, "dim": 6, "results": results}))
+        records[method] = [str(tmp_path / f"{method}.json")]
+    return records
+
+
+def test_auto_takes_as_many_dimensions_from_the_best_devel_ranking_and_tables_the_choice(tmp_path):
+    from subspace import rankchoice
+
+    y = np.random.default_rng(1).integers(0, 2, 80).astype(float)
+    records = fake_sweep(tmp_path, {"ig": [0.70, 0.80], "random": [0.95, 0.99], "saliency": [0.80, 0.82]}, y,
+                         {"ig": 2.0, "random": 1.0, "saliency": 0.3})
+    choice = rankchoice.choose_ranking(records)
+    assert choice == {"ranking": "saliency", "devel_by_ranking": {"ig": 0.75, "saliency": 0.81}}  # never random
+    (tmp_path / "tie").mkdir()
+    tie = fake_sweep(tmp_path / "tie", {"saliency": [0.8, 0.8], "ig": [0.8, 0.8]}, y, {"ig": 1.0, "saliency": 1.0})
+    assert rankchoice.choose_ranking(tie)["ranking"] == "ig"  # a tie keeps the paper's
+
+    ig_mean = np.array([0.1, 0.9, 0.2, 0.8, 0.05, 0.3])  # the mean threshold (0.392) keeps dims 1 and 3
+    rankings = {"methods": {"ig": {"order": [1, 3, 5, 2, 0, 4]}, "saliency": {"order": [4, 0, 1, 2, 3, 5]}}}
+    store.write_attributions(tmp_path / "a.h5", {"mean": ig_mean}, [f"d{i}" for i in range(6)], {"model": "m"})
+    (tmp_path / "r.json").write_text(json.dumps(rankings))
+    sweep_arg = json.dumps({"records": records, "rankings": str(tmp_path / "r.json")})
+    for extra, kept, ranking in (([], [1, 3], None), (["--sweep", sweep_arg], [0, 4], "saliency")):
+        out = tmp_path / f"sel{len(extra)}.json"
+        assert cli.main(["select", "--attributions", str(tmp_path / "a.h5"), "--threshold", "mean",
+                         "--out", str(out), *extra]) == 0
+        sel = json.loads(out.read_text())
+        assert sel["kept"] == kept and sel["n_kept"] == 2 and sel["kept_names"] == [f"d{i}" for i in kept]
+        assert sel.get("ranking") == ranking
+    assert sel["ig_kept"] == [1, 3] and sel["devel_by_ranking"] == {"ig": 0.75, "saliency": 0.81}
+    same = rankchoice.ranked_selection(ig_mean, "p75", [f"d{i}" for i in range(6)], rankings,
+                                       {"ranking": "ig", "devel_by_ranking": {}}, "a.h5")
+    assert same["kept"] == same["ig_kept"]  # IG's top n is IG's threshold selection
+
+    df = sweeptables.choice_table({"w2v": records}, "auc", n_resamples=200)
+    row = df.iloc[0]
+
+    def auc(method, n):
+        p = pd.read_csv(tmp_path / f"{method}{n}.csv")
+        return roc_auc_score(p.label_humor, p.pred_humor)
+
+    expected = np.mean([auc("saliency", n) - auc("ig", n) for n in (2, 4)])
+    assert (row.ranking, row.devel, row.ig_devel) == ("saliency", 0.81, 0.75)
+    assert row.minus_ig == pytest.approx(expected) and row.minus_ig_low <= row.minus_ig <= row.minus_ig_high
+    assert row.ci_unit == "group" and row.ci_units == 10
+    md = sweeptables.choice_markdown(df, "t", "auc")
+    assert f"| w2v | Saliency | 0.8100 | 0.7500 | {row.minus_ig:+.4f} [{row.minus_ig_low:+.4f}, " in md
+
+
+def test_auto_without_a_sweep_is_a_config_error(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT, TINY
+    text = TINY.read_text()
+    old_sel, old_ev = "selection: {thresholds: [mean, p75]}", "evaluation: {features: {humor: [w2v]}"
+    assert old_sel in text and old_ev in text
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(text.replace(old_sel, "selection: {thresholds: [mean, p75], ranking: auto}")
+                   .replace(old_ev, "evaluation: {features: {}"))
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+                           str(tmp_path), "--configfile", str(cfg), "--cores", "1", "-n"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "selection.ranking: `auto` chooses among the rankings of the top-k sweep" in (
+        proc.stdout + proc.stderr), (proc.stdout + proc.stderr)[-2000:]
+
+
+def test_auto_makes_a_swept_features_selection_wait_for_its_sweep_and_leaves_the_others_to_ig(tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    from conftest import ROOT, TINY
+    text = TINY.read_text()
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(text.replace("selection: {thresholds: [mean, p75]}", "selection: {thresholds: [mean, p75], ranking: auto}"))
+
+    def dry_run(target):
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+                               str(tmp_path), "--configfile", str(cfg), "--cores", "1", "-n", "-p", target],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return proc.stdout
+
+    swept = dry_run("results/humor/selection/w2v/mean.json")
+    assert re.search(r"^topk_train\s+8$", swept, re.M) and "--sweep" in swept
+    assert '"rankings":"results/humor/evaluation/rankings/w2v.json"' in swept
+    other = dry_run("results/mimic/selection/w2v/mean.json")  # mimic has no sweep: IG's selection
+    assert "topk_train" not in other and "--sweep" not in other
+    assert "results/humor/tables/ranking_choice.md" in dry_run("results/humor/tables/ranking_choice.md")

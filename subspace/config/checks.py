@@ -288,6 +288,9 @@ def check_finetune(cfg: Config) -> Iterator[Problem]:
 # ------------------------------------------------------------------------------------ evaluation
 def check_evaluation(cfg: Config) -> Iterator[Problem]:
     ev = cfg.evaluation
+    if cfg.selection.ranking == "auto" and not (ev and any(ev.features.values())):
+        yield Problem("selection.ranking", "`auto` chooses among the rankings of the top-k sweep, but no feature has "
+                                           "one: set evaluation.features (or use `ig`)", EVAL_DOC)
     if ev is None:
         return
     chosen = {"features": ev.features, "stability": ev.stability if isinstance(ev.stability, dict) else {}}

@@ -173,6 +173,10 @@ class Attribution(Section):
 class Selection(Section):
     thresholds: Annotated[list[Threshold], Unique] = Field(["mean", "p75"], min_length=1, json_schema_extra=UNIQUE,
                                         description="`mean` (the paper's) and/or percentiles `pNN`, e.g. `p75`")
+    ranking: Literal["ig", "auto"] = Field(
+        "ig", description="`ig`: the dimensions whose IG is above the threshold (the paper's); `auto`: for the "
+                          "features of the top-k sweep (`evaluation.features`), as many dimensions ranked first by "
+                          "the ranking whose top-k decoders score best on devel in the sweep (other features: ig)")
 
 
 class Fusion(Section):

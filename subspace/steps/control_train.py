@@ -14,7 +14,7 @@ def spec(cfg, task: str, feature: str) -> dict:
     """What the control repeats: the feature's training, the attribution settings and the sweep's methods, k,
     seeds, random seed (also the permutation's) and gradient batch size."""
     from . import attribute, train
-    from .topk_table import sweep_seeds
+    from ..sweepfiles import sweep_seeds
     ev = cfg.evaluation
     return {"train": train.spec(cfg, task, feature), "attribution": attribute.spec(cfg), "methods": ev.methods,
             "k": ev.k, "seeds": sweep_seeds(cfg), "random_seed": ev.random_seed, "batch_size": ev.batch_size}

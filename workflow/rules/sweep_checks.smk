@@ -1,8 +1,10 @@
 # The top-k sweep's two checks (docs/evaluation.md): each ranking's top k removed (evaluation.removal; the
 # trainings run inside the sweep's topk_train jobs, this file only tables them) and a control task of labels
 # permuted within groups (evaluation.control): one control_train job per feature repeats the sweep on the
-# control labels, and topk_control tables selectivity = task - control.
+# control labels, and topk_control tables selectivity = task - control. With selection.ranking auto, the
+# selection takes the sweep's best ranking (select.smk) and ranking_choice tables the choice.
 from subspace.steps import control_train as control_step
+from subspace.steps import ranking_choice as choice_step
 from subspace.steps import topk_control as control_table_step
 from subspace.steps import topk_table as topk_step
 
@@ -90,3 +92,28 @@ rule topk_control:
     shell:
         "python -m subspace topk_control --task {wildcards.task} --feature {wildcards.feature} --spec {params.spec:q} "
         "--csv {output.csv:q} --md {output.md:q} 2> {log:q}"
+
+
+rule ranking_choice:
+    input:
+        lambda w: [
+            p for files in choice_step.spec(CFG, w.task)["features"].values() for ps in files.values() for p in ps
+        ],
+    output:
+        csv=R.table("{task}", "ranking_choice", "csv"),
+        md=R.table("{task}", "ranking_choice", "md"),
+    log:
+        R.log("{task}", "ranking_choice"),
+    benchmark:
+        R.benchmark("{task}", "ranking_choice")
+    conda:
+        "../../envs/plot.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code("ranking_choice"),
+        spec=lambda w: spec_json(choice_step.spec(CFG, w.task)),
+    shell:
+        "python -m subspace ranking_choice --task {wildcards.task} --spec {params.spec:q} --csv {output.csv:q} "
+        "--md {output.md:q} 2> {log:q}"
