@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .atomic import read_json
+from .errors import InputError
 from .evaluate import METHODS, selected_by_order
 from .select import selection_record
 
@@ -33,7 +34,9 @@ def choose_ranking(records: dict[str, list[str]]) -> dict:
     candidates = [m for m in METHODS if m in results and m != CONTROL and results[m]]
     candidates += [m for m in results if m not in METHODS and m != CONTROL and results[m]]
     if not candidates:
-        raise ValueError("the top-k sweep trained no ranking but the random control: nothing to choose from")
+        first = next((files[0] for files in records.values() if files), "the top-k sweep")
+        raise InputError(first, "the sweep trained no ranking but the random control, so selection.ranking `auto` "
+                                "has nothing to choose from: add rankings to evaluation.methods or use `ig`")
     devel = {m: float(np.mean([r["scores"]["devel"] for r in results[m]])) for m in candidates}
     best = max(candidates, key=lambda m: devel[m])  # max keeps the first of equal values
     return {"ranking": best, "devel_by_ranking": devel}

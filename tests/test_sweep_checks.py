@@ -10,6 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from subspace import cli, store, sweeptables
 from subspace.control import control_sweep, permute_within_groups
+from subspace.errors import InputError
 from subspace.store import Embeddings
 
 SPEC = {"task_type": "binary", "targets": ["humor"], "decoder": {"model_dim": 4, "rnn_layers": 1, "d_fc_out": 4},
@@ -180,6 +181,8 @@ def test_auto_takes_as_many_dimensions_from_the_best_devel_ranking_and_tables_th
     (tmp_path / "tie").mkdir()
     tie = fake_sweep(tmp_path / "tie", {"saliency": [0.8, 0.8], "ig": [0.8, 0.8]}, y, {"ig": 1.0, "saliency": 1.0})
     assert rankchoice.choose_ranking(tie)["ranking"] == "ig"  # a tie keeps the paper's
+    with pytest.raises(InputError, match="nothing to choose from"):
+        rankchoice.choose_ranking({"random": records["random"]})
 
     ig_mean = np.array([0.1, 0.9, 0.2, 0.8, 0.05, 0.3])  # the mean threshold (0.392) keeps dims 1 and 3
     rankings = {"methods": {"ig": {"order": [1, 3, 5, 2, 0, 4]}, "saliency": {"order": [4, 0, 1, 2, 3, 5]}}}

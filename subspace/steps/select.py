@@ -1,4 +1,5 @@
-"""Keep the dimensions whose mean attribution is above a threshold (``mean``, the paper's, or ``pNN``)."""
+"""Keep the dimensions whose mean attribution is above a threshold (``mean``, the paper's, or ``pNN``); with
+``--sweep`` (selection.ranking auto) as many dimensions, ranked first by the top-k sweep's best ranking."""
 from __future__ import annotations
 
 import logging
