@@ -78,6 +78,12 @@ class Results:
     def topk_table(self, task: str, feature: str, ext: str) -> str:
         return self.task(task, "evaluation", "topk", f"{feature}.{ext}")
 
+    def control_models(self, task: str, feature: str) -> str:
+        return self.task(task, "evaluation", "control", feature)
+
+    def control_record(self, task: str, feature: str) -> str:
+        return f"{self.control_models(task, feature)}.json"
+
     def seed_attributions(self, task: str, feature: str) -> str:
         return self.task(task, "evaluation", "stability", f"{feature}.json")
 

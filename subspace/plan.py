@@ -226,6 +226,7 @@ class Plan:
     def evaluation_outputs(self, task: str) -> list[str]:
         """The evaluation's outputs and the HTML renderings of its tables."""
         from .steps import cross_task, stability
+        from .sweepfiles import chosen
         html = ("csv", "md", "html")
         out = self.r.tables(task, "attribution_checks", html)
         for feature in self.evaluation_features(task):
@@ -233,6 +234,13 @@ class Plan:
         from .steps.layer_table import families
         for family in families(self.cfg, task):  # layers as features (a feature's `layers`)
             out += self.r.tables(task, f"layers_{family}", html) + self.r.figures(task, f"layers_{family}")
+        for feature in chosen(self.cfg, task, "removal"):
+            out += [self.r.topk_table(task, f"{feature}.removal", ext) for ext in html]
+            out += self.r.figures(task, f"topk_{feature}.removal")
+        for feature in chosen(self.cfg, task, "control"):
+            out += [self.r.topk_table(task, f"{feature}.control", ext) for ext in html]
+        if self.cfg.selection.ranking == "auto" and self.evaluation_features(task):
+            out += self.r.tables(task, "ranking_choice", html)
         if stability.features(self.cfg, task):
             out += self.r.tables(task, "selection_stability", html)
         for (_, feature), (other, other_feature) in cross_task.pairs(self.cfg, task):

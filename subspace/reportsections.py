@@ -22,6 +22,7 @@ SECTIONS = (SUMMARY, REDUCTION, ATTRIBUTIONS, FAU, FUSION, FINETUNE, EVALUATION,
 TABLES = {
     "full_vs_reduced": (REDUCTION, "full vs reduced decoders (table)"),
     "planted_recovery": (REDUCTION, "planted dimensions recovered (demo data)"),
+    "ranking_choice": (REDUCTION, "the ranking each reduced decoder uses (selection.ranking auto)"),
     "attribution_checks": (ATTRIBUTIONS, "attribution checks: input scale, explained decoder"),
     "fusion": (FUSION, "late fusion vs the best single feature (table)"),
     "selection_stability": (EVALUATION, "selection stability across seeds (table)"),
@@ -42,7 +43,9 @@ def table_section(folder: str, name: str) -> str:
 
 def table_label(folder: str, name: str) -> dict:
     if folder == "evaluation/topk":
-        return label(f"top-k sweep of {name} (table)")
+        feature, _, part = name.partition(".")
+        what = {"removal": "top-k kept vs removed", "control": "top-k selectivity against a control task"}
+        return label(f"{what[part]}, {feature} (table)" if part in what else f"top-k sweep of {name} (table)")
     if name.startswith("layers_"):
         return label(f"layers of {name[len('layers_'):]} (table)")
     if name.startswith("cross_task_"):

@@ -17,11 +17,13 @@ log = logging.getLogger(__name__)
 
 
 def topk_sweep(emb, rankings: dict, method: str, ks: list, spec: dict, seed: int, models_dir, threads: int = 1,
-               device="cpu", paths: tuple[str, str] = ("embeddings", "rankings")) -> dict:
+               device="cpu", paths: tuple[str, str] = ("embeddings", "rankings"), removal: bool = False) -> dict:
     """A ``topk-train`` job: one decoder per k on the k top-ranked dimensions of ``method`` in ``rankings``
     (a rankings file, :func:`subspace.evaluate.compute_rankings`), written under ``models_dir``/k<n>; returns the job's
     summary. A left-out ranking trains nothing: its summary carries the reason. Where the k-th and
-    (k+1)-th dimensions tie, a result records how many were taken in index order (``tied_at_cut``)."""
+    (k+1)-th dimensions tie, a result records how many were taken in index order (``tied_at_cut``).
+    With ``removal``, one more decoder per k on every dimension but the top k (``models_dir``/minus<n>), listed
+    under ``removed`` (ROAR/KAR: the other direction of the same ranking)."""
     if method not in rankings["methods"]:
         raise InputError(paths[1], f"has no ranking for method '{method}' (has {sorted(rankings['methods'])})")
     ranking = rankings["methods"][method]
@@ -52,7 +54,22 @@ def topk_sweep(emb, rankings: dict, method: str, ks: list, spec: dict, seed: int
             "predictions": str(Path(models_dir) / f"k{n}" / "predictions.csv"), "parameters": record["parameters"],
             "train_seconds": record["train_seconds"], "best_epoch": record["best_epoch"],
             "tied_at_cut": tied_at_cut(ranking.get("scores"), order, n)})
+        if removal and n < emb.dim:
+            rest = removed_dims(order, n)
+            out_dir = Path(models_dir) / f"minus{n}"
+            record = run_seed(emb, spec, seed, out_dir, dims=rest, threads=threads, device=device, source=paths[0])
+            log.info("%s all but the top %d: devel %s %.4f", method, n, record["metric"], record["scores"]["devel"])
+            summary.setdefault("removed", []).append({
+                "k": k, "n_removed": n, "n_dims": len(rest), "dims": rest, "scores": record["scores"],
+                "predictions": str(out_dir / "predictions.csv"), "train_seconds": record["train_seconds"],
+                "best_epoch": record["best_epoch"]})
     return summary
+
+
+def removed_dims(order, n: int) -> list[int]:
+    """Every dimension but the first ``n`` of a ranking, ascending: what is left when its top n are removed."""
+    top = set(selected_by_order(order, n))
+    return [int(i) for i in sorted(order) if int(i) not in top]
 
 
 def cross_retrain(emb: Embeddings, kept: list[int], spec: dict, seeds: list[int], random_seed: int, models_dir,

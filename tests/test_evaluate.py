@@ -172,8 +172,10 @@ def test_topk_table_and_figure(tmp_path):
     ("stability: true}", "stability: true, cross_task: [[humor:w2v, mimic:w2v]]}",
      "humor:w2v has 24 dimensions but mimic:w2v has 16"),
     ("stability: true}", "stability: true, cross_task: [[humor:w2v, mimic:vit]]}", "'mimic:vit' is not task:feature"),
+    ("control: true,", "control: {humor: [faus-raw]},",
+     "evaluation.control.humor: ['faus-raw'] have no top-k sweep: add them to evaluation.features.humor"),
 ], ids=["unknown feature", "k not a fraction or count", "unknown method", "too many seeds", "unknown stability feature",
-        "cross-task dims differ", "cross-task unknown feature"])
+        "cross-task dims differ", "cross-task unknown feature", "control feature without a sweep"])
 def test_evaluation_config_mistakes_fail_before_any_job(tmp_path, old, new, expected):
     import subprocess
     import sys

@@ -234,6 +234,38 @@ def test_topk_sweep_outputs(run_dir, tmp_path, monkeypatch):
     assert not (run_dir / "results/mimic/evaluation/topk").exists()  # only the configured features
 
 
+def test_topk_removal_and_control_outputs(run_dir, tmp_path, monkeypatch):
+    """evaluation.removal and evaluation.control on the tiny run's humor w2v sweep (issue 22 items 2, 3)."""
+    from subspace import sweeptables
+
+    res = run_dir / "results/humor"
+    methods = ["ig", "random", "saliency", "input_x_gradient", "mean_score", "std_score", "mutual_info", "l1_linear"]
+    for method in methods:
+        rec = json.loads((res / f"evaluation/topk/w2v/{method}/seed1.json").read_text())
+        for kept, removed in zip(rec["results"], rec["removed"]):
+            assert sorted(kept["dims"] + removed["dims"]) == list(range(24)) and removed["n_removed"] == kept["n_dims"]
+    removal = pd.read_csv(res / "evaluation/topk/w2v.removal.csv")
+    assert sorted(zip(removal.method, removal.k)) == sorted((m, k) for m in methods for k in (6, 12))
+    assert (removal.n_left == 24 - removal.k).all() and removal.removed_minus_full.notna().all()
+    control = json.loads((res / "evaluation/control/w2v.json").read_text())
+    assert control["permutation"]["train"]["within"] == "group" and sorted(control["records"]) == sorted(methods)
+    selectivity = pd.read_csv(res / "evaluation/topk/w2v.control.csv")
+    assert selectivity.method.iloc[0] == "full" and len(selectivity) == 1 + 2 * len(methods)
+    assert ((selectivity.selectivity_low <= selectivity.selectivity)
+            & (selectivity.selectivity <= selectivity.selectivity_high)).all()
+    for name in ("w2v.removal", "w2v.control"):
+        assert "<table" in (res / f"evaluation/topk/{name}.html").read_text()
+    monkeypatch.chdir(run_dir)
+    records = {m: [f"results/humor/evaluation/topk/w2v/{m}/seed1.json"] for m in methods}
+    full = [f"results/humor/models/w2v/full/seed{s}/metrics.json" for s in (1, 2)]
+    again = sweeptables.removal_table(records, full, "auc")
+    pd.testing.assert_frame_equal(again, removal, check_dtype=False, rtol=1e-5, atol=1e-6)
+    assert_drawn_from_the_runs_data(res / "figures/topk_w2v.removal.png", lambda p: sweeptables.removal_figure(
+        again, "humor / w2v: top k kept vs removed", "auc", p), tmp_path)
+    again = sweeptables.control_table(records, full, "results/humor/evaluation/control/w2v.json", "auc")
+    pd.testing.assert_frame_equal(again, selectivity, check_dtype=False, rtol=1e-5, atol=1e-6)
+
+
 def test_selection_stability_outputs(run_dir):
     from subspace.evaluate import pairwise_jaccard
     from subspace.select import select_dims

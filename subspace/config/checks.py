@@ -289,6 +289,9 @@ def check_finetune(cfg: Config) -> Iterator[Problem]:
 # ------------------------------------------------------------------------------------ evaluation
 def check_evaluation(cfg: Config) -> Iterator[Problem]:
     ev = cfg.evaluation
+    if cfg.selection.ranking == "auto" and not (ev and any(ev.features.values())):
+        yield Problem("selection.ranking", "`auto` chooses among the rankings of the top-k sweep, but no feature has "
+                                           "one: set evaluation.features (or use `ig`)", EVAL_DOC)
     if ev is None:
         return
     chosen = {"features": ev.features, "stability": ev.stability if isinstance(ev.stability, dict) else {}}
@@ -301,6 +304,12 @@ def check_evaluation(cfg: Config) -> Iterator[Problem]:
             if missing:
                 yield Problem(f"evaluation.{key}.{task}", f"{sorted(missing)} are not features of tasks.{task}",
                               EVAL_DOC)
+    for key in ("removal", "control"):
+        for task, feats in (getattr(ev, key) if isinstance(getattr(ev, key), dict) else {}).items():
+            unswept = set(feats) - set(ev.features.get(task, []))
+            if unswept:
+                yield Problem(f"evaluation.{key}.{task}", f"{sorted(unswept)} have no top-k sweep: add them to "
+                                                          f"evaluation.features.{task}", EVAL_DOC)
     if ev.seeds > len(cfg.seeds):
         yield Problem("evaluation.seeds", f"{ev.seeds} is more than the {len(cfg.seeds)} seeds", EVAL_DOC)
     if ev.stability and len(cfg.seeds) < 2:

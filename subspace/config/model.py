@@ -194,6 +194,10 @@ class Attribution(Section):
 class Selection(Section):
     thresholds: Annotated[list[Threshold], Unique] = Field(["mean", "p75"], min_length=1, json_schema_extra=UNIQUE,
                                         description="`mean` (the paper's) and/or percentiles `pNN`, e.g. `p75`")
+    ranking: Literal["ig", "auto"] = Field(
+        "ig", description="`ig`: the dimensions whose IG is above the threshold (the paper's); `auto`: for the "
+                          "features of the top-k sweep (`evaluation.features`), as many dimensions ranked first by "
+                          "the ranking whose top-k decoders score best on devel in the sweep (other features: ig)")
 
 
 class Fusion(Section):
@@ -245,7 +249,8 @@ RANKINGS = ("ig", "random", "saliency", "input_x_gradient", "mean_score", "std_s
 
 
 class Evaluation(Section):
-    """Beyond the paper (docs/evaluation.md): the top-k sweep, selection stability, cross-task sub-spaces."""
+    """Beyond the paper (docs/evaluation.md): the top-k sweep (with removal and a control task), selection
+    stability, cross-task sub-spaces."""
 
     features: dict[TaskName, list[FeatureName]] = Field(description="per task, the features whose top-k sweep "
                                                                     "runs")
@@ -262,6 +267,14 @@ class Evaluation(Section):
     stability: bool | dict[TaskName, list[FeatureName]] = Field(
         True, description="pairwise Jaccard of every seed's selection: true (every feature), false, or "
                           "{task: [features]}")
+    removal: bool | dict[TaskName, list[FeatureName]] = Field(
+        False, description="the sweep also retrains on every dimension but each ranking's top k (ROAR/KAR style: "
+                           "a ranking good only because k is large shows it): true (every swept feature), false, "
+                           "or {task: [swept features]}")
+    control: bool | dict[TaskName, list[FeatureName]] = Field(
+        False, description="a control task (Hewitt & Liang 2019): train and devel labels permuted within groups, "
+                           "the same decoder, IG, rankings and top-k retraining; the sweep reports selectivity "
+                           "(task - control): true (every swept feature), false, or {task: [swept features]}")
     cross_task: list[Annotated[list[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*:[A-Za-z0-9_-]+$")]],
                                Field(min_length=2, max_length=2)]] = Field(
         default_factory=list, description="pairs of `task:feature` of the same encoder in two tasks")

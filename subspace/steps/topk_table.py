@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import json
 
+from ..sweepfiles import chosen, records  # noqa: F401 - the rules call them as topk_step.*
 from . import parser
 from .table import seed_metrics, table_arguments
-
-
-def sweep_seeds(cfg) -> list[int]:
-    """The seeds that retrain each (method, k): the first `evaluation.seeds` of `seeds`."""
-    return cfg.seeds[: cfg.evaluation.seeds]
-
-
-def records(cfg, task: str, feature: str) -> dict[str, list[str]]:
-    from ..layout import Results
-    r = Results(cfg.results)
-    return {m: [r.topk_record(task, feature, m, s) for s in sweep_seeds(cfg)] for m in cfg.evaluation.methods}
 
 
 def spec(cfg, task: str, feature: str) -> dict:

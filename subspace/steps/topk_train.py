@@ -18,6 +18,8 @@ def build_parser():
     p.add_argument("--spec", required=True, help="JSON: the feature's training spec (as train's)")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--models-dir", required=True)
+    p.add_argument("--removal", action="store_true",
+                   help="also retrain on every dimension but the top k (evaluation.removal)")
     p.add_argument("--out", required=True)
     decoder_arguments(p)
     return p
@@ -30,4 +32,4 @@ def execute(a) -> None:
     from ..atomic import read_json, write_json
     write_json(a.out, retrain.topk_sweep(
         store.read_embeddings(a.embeddings), read_json(a.rankings), a.method, json.loads(a.k), json.loads(a.spec),
-        a.seed, a.models_dir, a.threads, device, (a.embeddings, a.rankings)))
+        a.seed, a.models_dir, a.threads, device, (a.embeddings, a.rankings), removal=a.removal))

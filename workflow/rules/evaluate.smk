@@ -1,6 +1,7 @@
 # Evaluation beyond the paper: a top-k sweep (IG vs a random control vs Saliency, InputXGradient and
-# statistical rankings), the stability of the selection across seeds, cross-task sub-spaces, the
-# attribution input-scale check, and HTML tables for the report.
+# statistical rankings; its removal and control-task checks: sweep_checks.smk), the stability of the
+# selection across seeds, cross-task sub-spaces, the attribution input-scale check, and HTML tables for the
+# report.
 #
 # Retraining is grouped: one job trains every k of one (feature, method, seed). A training on the
 # demo takes 1-2 s but a job ~6 s (Python, torch and the HDF5 store load each time), so one job per
@@ -75,9 +76,10 @@ rule topk_train:
         device=DECODER.device,
         spec=lambda w: spec_json(train_step.spec(CFG, w.task, w.feature)),
         k=spec_json(EVAL.k if EVAL else []),
+        removal=lambda w: "--removal" if w.feature in topk_step.chosen(CFG, w.task, "removal") else "",
     shell:
         "python -m subspace topk_train --embeddings {input.embeddings:q} --rankings {input.rankings:q} "
-        "--method {wildcards.method} --k {params.k:q} --spec {params.spec:q} --seed {wildcards.seed} "
+        "--method {wildcards.method} --k {params.k:q} --spec {params.spec:q} --seed {wildcards.seed} {params.removal} "
         "--models-dir {output.models:q} --out {output.summary:q} --threads {threads} --device {params.device} 2> {log:q}"
 
 

@@ -1,9 +1,12 @@
-# Keep the dimensions whose mean attribution is above each configured threshold.
+# Keep the dimensions whose mean attribution is above each configured threshold (selection.ranking auto: as
+# many, from the top-k sweep's best ranking).
+from subspace.steps import select as select_step
 
 
 rule select:
     input:
         attributions=R.attribution("{task}", "{feature}"),
+        sweep=lambda w: select_step.sweep_files(CFG, w.task, w.feature),
     output:
         report(
             R.selection("{task}", "{feature}", "{threshold}"),
@@ -23,6 +26,7 @@ rule select:
         runtime=5,
     params:
         code=code("select"),
+        sweep=lambda w: select_step.sweep_argument(CFG, w.task, w.feature),
     shell:
         "python -m subspace select --attributions {input.attributions:q} --threshold {wildcards.threshold} "
-        "--out {output:q} 2> {log:q}"
+        "{params.sweep} --out {output:q} 2> {log:q}"
