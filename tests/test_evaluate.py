@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from figures import drawn, errorbars_by_label, lines_by_label, visible_axes  # noqa: F401 (drawn: a fixture)
-from subspace import bootstrap, evaltables, htmltables
+from subspace import bootstrap, evaltables, holdtables, htmltables
 from subspace.atomic import write_csv
 from subspace.decoder import Decoder, DecoderConfig
 from subspace.evaluate import (gradient_attributions, jaccard, pairwise_jaccard, random_dims, random_order,
@@ -124,12 +124,12 @@ def test_stability_table_from_seed_attributions(tmp_path):
     path = tmp_path / "w2v.json"
     means = [[5, 4, 3, 0, 0, 0], [5, 0, 4, 3, 0, 0], [5, 4, 3, 0, 0, 0]]  # mean 2 keeps the three > 2
     path.write_text(json.dumps({"mean": means}))
-    df = evaltables.stability_table({"w2v": str(path)}, ["mean"])
+    df = holdtables.stability_table({"w2v": str(path)}, ["mean"])
     row = df.iloc[0]
     assert row.n_seeds == 3 and row.kept_min == row.kept_max == 3 and row.total_dims == 6
     assert row.kept_by_all == 2 and row.kept_by_any == 4
     assert row.jaccard_mean == pytest.approx((0.5 + 1.0 + 0.5) / 3) and row.jaccard_min == 0.5
-    md = evaltables.stability_markdown(df, "t")
+    md = holdtables.stability_markdown(df, "t")
     assert "| w2v | mean | 3 | 3–3 / 6 | 2 / 4 | 0.667 ± 0.236 | 0.500 |" in md
 
 
@@ -296,9 +296,9 @@ def test_attribute_command_records_the_scale_warning(tmp_path, caplog):
     attrs = store.read_attributions(tmp_path / "a.h5")["attrs"]
     assert attrs["input_std_ratio"] > 1e3 and "spans" in attrs["scale_warning"]
     assert any("Integrated Gradients multiplies by the input" in r.getMessage() for r in caplog.records)
-    df = evaltables.attribution_checks_table({"w2v": str(tmp_path / "a.h5")})
+    df = holdtables.attribution_checks_table({"w2v": str(tmp_path / "a.h5")})
     assert df.scale_warning.iloc[0] == attrs["scale_warning"]
-    assert "| w2v | 24 |" in evaltables.attribution_checks_markdown(df, "t")
+    assert "| w2v | 24 |" in holdtables.attribution_checks_markdown(df, "t")
 
 
 def direct_bootstrap(task_type, y, pa, pb, idx):
@@ -464,17 +464,17 @@ def test_cross_task_table_markdown_and_figure(tmp_path, drawn):
                  "threshold": "mean",
                  "own_selection": selection("own_sel", [0, 1, 2, 3]), "other_selection": selection("other_sel", [2, 3, 4]),
                  "own_metrics": own_metrics, "cross": str(cross)}
-    df = evaltables.cross_task_table([direction], n_resamples=200)
+    df = holdtables.cross_task_table([direction], n_resamples=200)
     r = df.iloc[0]
     assert (r.kept_own, r.kept_other, r.kept_by_both, r.total_dims, r.n_seeds) == (4, 3, 2, 8, 2)
     assert r.jaccard == pytest.approx(2 / 5) and r.own_test == 0.8 and r.other_test == 0.75 and r.random_test == 0.55
     assert r.other_minus_random_low > 0 and r.other_minus_own_low < r.other_minus_own < r.other_minus_own_high
-    md = evaltables.cross_task_markdown(df, "t", {"humor": "auc"})
+    md = holdtables.cross_task_markdown(df, "t", {"humor": "auc"})
     assert "| humor:w2v (auc) | mean | 4 / 3 / 2 (8) | 0.400 | 0.8000 ± 0.0000 | 0.7500 ± 0.0000 |" in md
     for task, values in (("humor", [5, 4, 3, 2, 1, 0, 0, 0]), ("mimic", [0, 0, 3, 4, 5, 0, 0, 1])):
         store.write_attributions(tmp_path / f"{task}.h5", {"mean": np.array(values, float)}, [f"d{i}" for i in range(8)], {})
     atts = {t: store.read_attributions(tmp_path / f"{t}.h5") for t in ("humor", "mimic")}
-    evaltables.cross_task_figure(atts, "mean", "t", [tmp_path / "c.png"])
+    holdtables.cross_task_figure(atts, "mean", "t", [tmp_path / "c.png"])
     left, right = visible_axes(drawn[0])
     lines = lines_by_label(left)  # each task's attributions / their maximum, sorted
     np.testing.assert_allclose(lines["humor"][1], [1, .8, .6, .4, .2, 0, 0, 0])
@@ -506,6 +506,6 @@ def test_attributing_a_decoder_that_learned_nothing_is_flagged(tmp_path, caplog)
     attrs = store.read_attributions(tmp_path / "a.h5")["attrs"]
     assert "nearly constant for humor" in attrs["decoder_warning"]
     assert any("nearly constant for humor" in r.getMessage() for r in caplog.records)
-    md = evaltables.attribution_checks_markdown(evaltables.attribution_checks_table({"w2v": str(tmp_path / "a.h5")}),
-                                                "t")
+    checks = holdtables.attribution_checks_table({"w2v": str(tmp_path / "a.h5")})
+    md = holdtables.attribution_checks_markdown(checks, "t")
     assert "nearly constant for humor: it learned little" in md, md

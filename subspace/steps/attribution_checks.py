@@ -23,12 +23,12 @@ def build_parser():
 
 
 def execute(a) -> None:
-    from .. import evaltables
+    from .. import holdtables
     from ..atomic import write_csv, write_text
-    df = evaltables.attribution_checks_table(json.loads(a.spec))
+    df = holdtables.attribution_checks_table(json.loads(a.spec))
     write_csv(a.csv, df)
     title = f"{a.task}: attribution checks (input scale, explained decoder)"
-    write_text(a.md, evaltables.attribution_checks_markdown(df, title))
+    write_text(a.md, holdtables.attribution_checks_markdown(df, title))
     for r in df.itertuples():
         for warning in (r.scale_warning, r.decoder_warning):
             if warning:

@@ -62,18 +62,18 @@ def build_parser():
 
 
 def execute(a) -> None:
-    from .. import evaltables, store
+    from .. import holdtables, store
     from ..targets import spec_metric
     from ..atomic import write_csv, write_text
     spec_ = json.loads(a.spec)
-    df = evaltables.cross_task_table(spec_["directions"], unit=spec_["unit"])
+    df = holdtables.cross_task_table(spec_["directions"], unit=spec_["unit"])
     names = spec_["names"]
     title = f"cross-task sub-spaces: {names[0]} and {names[1]}"
     write_csv(a.csv, df)
     metrics = {d["task"]: spec_metric(d) for d in spec_["directions"]}
-    write_text(a.md, evaltables.cross_task_markdown(df, title, metrics))
+    write_text(a.md, holdtables.cross_task_markdown(df, title, metrics))
     attributions = {n: store.read_attributions(path) for n, path in zip(names, spec_["attributions"])}
-    evaltables.cross_task_figure(attributions, spec_["thresholds"][0], title, a.figures)
+    holdtables.cross_task_figure(attributions, spec_["thresholds"][0], title, a.figures)
     for r in df.itertuples():
         log.info("%s:%s %s: Jaccard %.3f; test own %.4f, %s's %.4f (%+.4f [%+.4f, %+.4f]), random %.4f", r.task,
                  r.feature, r.threshold, r.jaccard, r.own_test, r.other, r.other_test, r.other_minus_own,

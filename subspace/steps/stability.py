@@ -28,9 +28,9 @@ def build_parser():
 
 
 def execute(a) -> None:
-    from .. import evaltables
+    from .. import holdtables
     from ..atomic import write_csv, write_text
     spec_ = json.loads(a.spec)
-    df = evaltables.stability_table(spec_["features"], spec_["thresholds"])
+    df = holdtables.stability_table(spec_["features"], spec_["thresholds"])
     write_csv(a.csv, df)
-    write_text(a.md, evaltables.stability_markdown(df, f"{a.task}: stability of the selection across seeds"))
+    write_text(a.md, holdtables.stability_markdown(df, f"{a.task}: stability of the selection across seeds"))
