@@ -25,3 +25,8 @@ def records(cfg, task: str, feature: str) -> dict[str, list[str]]:
     """method -> the sweep's record of each seed (topk_train's summaries)."""
     r = Results(cfg.results)
     return {m: [r.topk_record(task, feature, m, s) for s in sweep_seeds(cfg)] for m in cfg.evaluation.methods}
+
+
+def record_files(cfg, task: str, feature: str) -> list[str]:
+    """Every record of :func:`records`, method by method: the inputs of the jobs that table the sweep."""
+    return [p for files in records(cfg, task, feature).values() for p in files]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..sweepfiles import chosen, records  # noqa: F401 - the rules call them as topk_step.*
+from ..sweepfiles import chosen, record_files, records  # noqa: F401 - the rules call them as topk_step.*
 from . import parser
 from .table import seed_metrics, table_arguments
 

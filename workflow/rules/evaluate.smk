@@ -85,7 +85,7 @@ rule topk_train:
 
 rule topk_table:
     input:
-        records=lambda w: [p for files in topk_step.records(CFG, w.task, w.feature).values() for p in files],
+        records=lambda w: topk_step.record_files(CFG, w.task, w.feature),
         full=lambda w: P.seed_files(w.task, w.feature, "full", "metrics.json"),
         full_predictions=lambda w: P.seed_files(w.task, w.feature, "full", "predictions.csv"),
     output:

@@ -11,7 +11,7 @@ from subspace.steps import topk_table as topk_step
 
 rule topk_removal:
     input:
-        records=lambda w: [p for files in topk_step.records(CFG, w.task, w.feature).values() for p in files],
+        records=lambda w: topk_step.record_files(CFG, w.task, w.feature),
         full=lambda w: P.seed_files(w.task, w.feature, "full", "metrics.json"),
         full_predictions=lambda w: P.seed_files(w.task, w.feature, "full", "predictions.csv"),
     output:
@@ -70,7 +70,7 @@ rule control_train:
 
 rule topk_control:
     input:
-        records=lambda w: [p for files in topk_step.records(CFG, w.task, w.feature).values() for p in files],
+        records=lambda w: topk_step.record_files(CFG, w.task, w.feature),
         full=lambda w: P.seed_files(w.task, w.feature, "full", "metrics.json"),
         full_predictions=lambda w: P.seed_files(w.task, w.feature, "full", "predictions.csv"),
         control=R.control_record("{task}", "{feature}"),
